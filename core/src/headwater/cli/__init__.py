@@ -1,0 +1,10 @@
+"""The ``headwater`` command line.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from headwater.cli.app import UserError, cli, main
+
+__all__ = ["UserError", "cli", "main"]

@@ -1,0 +1,361 @@
+"""Every exception Headwater raises, and the rules that classify them.
+
+The hierarchy::
+
+    HeadwaterError
+    ├── ConfigError (ValueError)            user configuration is wrong; carries every problem
+    ├── PluginError
+    │   ├── PluginLoadError                 a plugin could not be loaded (strict mode)
+    │   ├── ContractVersionError            a connector targets another source-contract major
+    │   └── UnknownConnectorError (LookupError)
+    ├── RequestBudgetExhausted              the shared request budget of a run is spent
+    └── SourceError                         talking to a source's API failed
+        ├── HTTPStatusError                 the API answered with an error status
+        │   ├── AuthenticationError         401: credentials are missing or wrong
+        │   ├── PermissionDeniedError       403: credentials lack a permission
+        │   ├── NotFoundError (LookupError) 404
+        │   ├── BadRequestError             400, 422 and other 4xx
+        │   ├── RateLimitedError            429, or a 403 the API marks as a rate limit
+        │   └── ServerError                 5xx
+        ├── NetworkError                    timeout, reset, refused connection
+        ├── ResponseFormatError             a 2xx body that is truncated or not what was promised
+        └── PaginationLoopError             a paginator saw a URL, cursor or page twice
+
+Each :class:`SourceError` has an :class:`ErrorKind`. A source's ``get_non_retryable_errors()``
+returns :class:`ErrorRule` objects; :func:`classify` matches them against an error, on the
+typed kind and status first and on the message text only where a rule asks for it.
+
+Messages say what happened and what to do. None of them ever contains a secret: URLs are
+redacted by the code that builds them (:func:`redact_url`).
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import attrs
+
+if TYPE_CHECKING:
+    from headwater.discovery import LoadProblem
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConfigProblem",
+    "ContractVersionError",
+    "ErrorKind",
+    "ErrorRule",
+    "HTTPStatusError",
+    "HeadwaterError",
+    "NetworkError",
+    "NotFoundError",
+    "PaginationLoopError",
+    "PermissionDeniedError",
+    "PluginError",
+    "PluginLoadError",
+    "RateLimitedError",
+    "RequestBudgetExhausted",
+    "ResponseFormatError",
+    "ServerError",
+    "SourceError",
+    "UnknownConnectorError",
+    "classify",
+    "error_for_status",
+    "redact_url",
+]
+
+
+class HeadwaterError(Exception):
+    """The root of every error Headwater raises on purpose."""
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ConfigProblem:
+    """One thing wrong with a piece of configuration, at a JSON path such as ``$.source.token``.
+
+    ``message`` never quotes a value: a value might be a secret.
+    """
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.message} @ {self.path}"
+
+
+class ConfigError(HeadwaterError, ValueError):
+    """User configuration is invalid. ``problems`` lists all of them, not only the first."""
+
+    def __init__(self, problems: Sequence[ConfigProblem], *, context: str = "") -> None:
+        self.problems = tuple(problems)
+        self.context = context
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"{self.context}: " if self.context else ""
+        if len(self.problems) == 1:
+            return f"{head}{self.problems[0]}"
+        lines = [f"{head}{len(self.problems)} problems"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+# --- plugins -----------------------------------------------------------------------------------
+
+
+class PluginError(HeadwaterError):
+    """A plugin or connector package could not be used."""
+
+
+class PluginLoadError(PluginError):
+    """Raised in strict mode (``HEADWATER_STRICT_PLUGINS=1``) when any plugin fails to load."""
+
+    def __init__(self, problems: Sequence[LoadProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = [str(problem) for problem in self.problems]
+        super().__init__(
+            "plugins failed to load (HEADWATER_STRICT_PLUGINS is set):\n  - " + "\n  - ".join(lines)
+        )
+
+
+class ContractVersionError(PluginError):
+    """A connector targets a source-contract major this host does not provide."""
+
+
+class UnknownConnectorError(PluginError, LookupError):
+    """No loadable connector has the requested name."""
+
+
+class RequestBudgetExhausted(HeadwaterError):
+    """The run's shared request budget is spent; raise it rather than exceed the budget."""
+
+
+# --- talking to APIs ---------------------------------------------------------------------------
+
+
+class ErrorKind(enum.StrEnum):
+    """What kind of failure a :class:`SourceError` is; rules and retry policies match on it."""
+
+    AUTHENTICATION = "authentication"
+    PERMISSION = "permission"
+    NOT_FOUND = "not_found"
+    BAD_REQUEST = "bad_request"
+    RATE_LIMITED = "rate_limited"
+    TRANSIENT = "transient"
+    RESPONSE_FORMAT = "response_format"
+    PAGINATION = "pagination"
+
+
+class SourceError(HeadwaterError):
+    """Talking to a source's API failed. ``kind`` says how; ``status`` is set for HTTP errors."""
+
+    kind: ErrorKind = ErrorKind.TRANSIENT
+    status: int | None = None
+
+
+class HTTPStatusError(SourceError):
+    """The API answered with an error status.
+
+    ``url`` is already redacted; ``body_excerpt`` is the start of the response body, which
+    APIs use for their error message.
+    """
+
+    def __init__(
+        self, message: str, *, status: int, url: str = "", body_excerpt: str = ""
+    ) -> None:
+        self.status = status
+        self.url = url
+        self.body_excerpt = body_excerpt
+        super().__init__(message)
+
+
+class AuthenticationError(HTTPStatusError):
+    """401: the credentials are missing, wrong or expired."""
+
+    kind = ErrorKind.AUTHENTICATION
+
+
+class PermissionDeniedError(HTTPStatusError):
+    """403: the credentials are valid but lack a permission or scope."""
+
+    kind = ErrorKind.PERMISSION
+
+
+class NotFoundError(HTTPStatusError, LookupError):
+    """404: the resource does not exist, or the credentials cannot see it."""
+
+    kind = ErrorKind.NOT_FOUND
+
+
+class BadRequestError(HTTPStatusError):
+    """400, 422 and other client errors: the request itself is wrong."""
+
+    kind = ErrorKind.BAD_REQUEST
+
+
+class RateLimitedError(HTTPStatusError):
+    """429, or a 403 that the API marks as a rate limit. ``retry_after`` is in seconds."""
+
+    kind = ErrorKind.RATE_LIMITED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        url: str = "",
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, url=url, body_excerpt=body_excerpt)
+        self.retry_after = retry_after
+
+
+class ServerError(HTTPStatusError):
+    """5xx: the API failed; usually worth a retry."""
+
+    kind = ErrorKind.TRANSIENT
+
+
+class NetworkError(SourceError):
+    """The request never got a complete answer: timeout, connection reset or refused."""
+
+    kind = ErrorKind.TRANSIENT
+
+
+class ResponseFormatError(SourceError):
+    """A successful response whose body is truncated, not JSON, or lacks the expected data."""
+
+    kind = ErrorKind.RESPONSE_FORMAT
+
+
+class PaginationLoopError(SourceError):
+    """A paginator was handed a URL, cursor or page it had already seen; reading stopped."""
+
+    kind = ErrorKind.PAGINATION
+
+
+_STATUS_CLASSES: dict[int, type[HTTPStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitedError,
+}
+
+_STATUS_ADVICE: dict[type[HTTPStatusError], str] = {
+    AuthenticationError: "check that the credentials are correct and not expired",
+    PermissionDeniedError: "grant the credentials the permission or scope this resource needs",
+    NotFoundError: "check the configured names and ids, and that the credentials can see them",
+    BadRequestError: "the request was rejected as invalid",
+    RateLimitedError: "the API's rate limit was reached",
+    ServerError: "the API failed on its side",
+}
+
+
+def error_for_status(
+    status: int, *, url: str = "", body_excerpt: str = "", retry_after: float | None = None
+) -> HTTPStatusError:
+    """Build the typed error for an HTTP error ``status``; ``url`` must already be redacted."""
+    cls = _STATUS_CLASSES.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else BadRequestError
+    advice = _STATUS_ADVICE[cls]
+    where = f" for {url}" if url else ""
+    detail = f": {body_excerpt}" if body_excerpt else ""
+    message = f"HTTP {status}{where} ({advice}){detail}"
+    if cls is RateLimitedError:
+        return RateLimitedError(
+            message, status=status, url=url, body_excerpt=body_excerpt, retry_after=retry_after
+        )
+    return cls(message, status=status, url=url, body_excerpt=body_excerpt)
+
+
+# --- classification ----------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ErrorRule:
+    """Marks a failure as permanent and says what the user should do about it.
+
+    A rule matches an error when every criterion it sets matches: ``kind`` and ``status``
+    compare with the typed error; ``text`` (case-insensitive substring of the error message)
+    is the fallback for failures that carry no useful type. A rule with no criterion is
+    refused: it would match everything.
+
+    .. versionadded:: 0.1
+    """
+
+    message: str
+    kind: ErrorKind | None = None
+    status: int | None = None
+    text: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind is None and self.status is None and not self.text:
+            raise ValueError("an ErrorRule needs at least one of kind, status or text")
+
+    def matches(self, error: BaseException) -> bool:
+        if self.kind is not None and getattr(error, "kind", None) != self.kind:
+            return False
+        if self.status is not None and getattr(error, "status", None) != self.status:
+            return False
+        if self.text and self.text.casefold() not in str(error).casefold():
+            return False
+        return True
+
+
+def classify(error: BaseException, rules: Iterable[ErrorRule]) -> ErrorRule | None:
+    """Return the first rule matching ``error`` (rules are tried in order), else ``None``.
+
+    Rules that match on the typed error (kind or status) are tried before rules that match
+    on text alone, so a rewording of an API's message cannot override a typed match.
+    """
+    ordered = list(rules)
+    typed = [rule for rule in ordered if rule.kind is not None or rule.status is not None]
+    textual = [rule for rule in ordered if rule.kind is None and rule.status is None]
+    for rule in (*typed, *textual):
+        if rule.matches(error):
+            return rule
+    return None
+
+
+# --- redaction ---------------------------------------------------------------------------------
+
+_SECRET_PARAM_WORDS = ("token", "key", "secret", "password", "passwd", "auth", "signature", "sig")
+
+
+def redact_url(url: str, *, extra_params: Iterable[str] = ()) -> str:
+    """Return ``url`` with credentials removed: userinfo and secret-looking query values.
+
+    A query parameter is secret when its name contains one of the usual words (token, key,
+    secret, password, auth, signature) or is listed in ``extra_params``.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    extra = {name.casefold() for name in extra_params}
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        redacted = [
+            (name, "***" if _is_secret_param(name, extra) else value) for name, value in pairs
+        ]
+        query = urlencode(redacted, safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _is_secret_param(name: str, extra: set[str]) -> bool:
+    folded = name.casefold()
+    return folded in extra or any(word in folded for word in _SECRET_PARAM_WORDS)

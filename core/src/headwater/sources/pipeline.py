@@ -1,0 +1,136 @@
+"""What the host hands a source for one schema sync, and what the source hands back.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from headwater.sources.schema import IncrementalFieldType
+
+__all__ = [
+    "PartitionFormat",
+    "PartitionMode",
+    "SortMode",
+    "SourceInputs",
+    "SourceResponse",
+]
+
+
+class PartitionMode(enum.StrEnum):
+    """How rows are bucketed into Delta partitions."""
+
+    MD5 = "md5"
+    NUMERICAL = "numerical"
+    DATETIME = "datetime"
+
+
+class PartitionFormat(enum.StrEnum):
+    """The bucket width of ``datetime`` partitioning."""
+
+    MONTH = "month"
+    WEEK = "week"
+    DAY = "day"
+    HOUR = "hour"
+
+
+class SortMode(enum.StrEnum):
+    """The order in which an endpoint returns rows of its incremental field."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
+@attrs.frozen(kw_only=True)
+class SourceInputs:
+    """Everything a source needs to read one schema, decided by the host.
+
+    ``db_incremental_field_last_value`` is the inclusive lower bound of an incremental read
+    (``None`` on the first sync). ``db_incremental_field_earliest_value`` is the oldest value
+    a previous, unfinished read of a ``desc`` endpoint reached. ``resume_state`` is what the
+    source stored to continue an interrupted read.
+    """
+
+    schema_name: str
+    should_use_incremental_field: bool = False
+    incremental_field: str | None = None
+    incremental_field_type: IncrementalFieldType | None = attrs.field(
+        default=None, converter=attrs.converters.optional(IncrementalFieldType)
+    )
+    db_incremental_field_last_value: Any = None
+    db_incremental_field_earliest_value: Any = None
+    start_date: dt.datetime | None = None
+    backfill_window: dt.timedelta | None = None
+    resume_state: Mapping[str, Any] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.should_use_incremental_field and not (
+            self.incremental_field and self.incremental_field_type
+        ):
+            raise ValueError(
+                f"schema {self.schema_name!r}: an incremental read needs"
+                " incremental_field and incremental_field_type"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class SourceResponse:
+    """The rows of one schema and how to store them.
+
+    ``items`` is a zero-argument callable returning a plain iterable whose elements are
+    dicts, lists of dicts, or Arrow tables; the host calls it once per sync, so nothing is
+    read before the writer is ready. Partitioning: ``datetime`` needs ``partition_keys``
+    (one stable creation datetime) and ``partition_format``; ``md5`` needs
+    ``partition_count``; ``numerical`` needs ``partition_size``.
+    """
+
+    name: str
+    items: Callable[[], Iterable[Any]]
+    primary_keys: tuple[str, ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(tuple)
+    )
+    partition_mode: PartitionMode | None = attrs.field(
+        default=None, converter=attrs.converters.optional(PartitionMode)
+    )
+    partition_keys: tuple[str, ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(tuple)
+    )
+    partition_format: PartitionFormat | None = attrs.field(
+        default=None, converter=attrs.converters.optional(PartitionFormat)
+    )
+    partition_count: int | None = None
+    partition_size: int | None = None
+    sort_mode: SortMode = attrs.field(default=SortMode.ASC, converter=SortMode)
+    rows_to_sync: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not callable(self.items):
+            raise TypeError(
+                f"SourceResponse {self.name!r}: items must be a zero-argument callable"
+                " returning an iterable, not the iterable itself"
+            )
+        if self.primary_keys is not None and not self.primary_keys:
+            raise ValueError(f"SourceResponse {self.name!r}: primary_keys is empty; use None")
+        mode = self.partition_mode
+        if mode is None:
+            return
+        if not self.partition_keys:
+            raise ValueError(f"SourceResponse {self.name!r}: {mode} partitioning needs partition_keys")
+        if mode is PartitionMode.DATETIME and self.partition_format is None:
+            raise ValueError(
+                f"SourceResponse {self.name!r}: datetime partitioning needs partition_format"
+            )
+        if mode is PartitionMode.MD5 and not (self.partition_count and self.partition_count > 0):
+            raise ValueError(
+                f"SourceResponse {self.name!r}: md5 partitioning needs a positive partition_count"
+            )
+        if mode is PartitionMode.NUMERICAL and not (self.partition_size and self.partition_size > 0):
+            raise ValueError(
+                f"SourceResponse {self.name!r}: numerical partitioning needs a positive partition_size"
+            )
