@@ -65,6 +65,7 @@ CONNECTOR_SOURCE = """
         def get_source_config(self):
             return SourceConfig(
                 label={label!r},
+                release_status="beta",
                 fields=[
                     TextField(name="repository", label="Repository"),
                     SecretField(name="token", label="Access token"),
@@ -125,8 +126,13 @@ def make_connector(site: Path) -> Callable[..., str]:
         package = package or f"connector_{name}_{len(created)}"
         cls = f"{name.title().replace('_', '')}Source"
         label = name.title()
-        values = {"name": name, "package": package, "cls": cls, "label": label,
-                  "contract": contract}
+        values = {
+            "name": name,
+            "package": package,
+            "cls": cls,
+            "label": label,
+            "contract": contract,
+        }
         write_dist(
             site,
             dist or f"connector-{name}",

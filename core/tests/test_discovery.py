@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from conftest import run_cli, write_dist
 from headwater import discovery
 from headwater.errors import PluginError, PluginLoadError, UnknownConnectorError
+
+from conftest import run_cli, write_dist
 
 UNKNOWN_HOOK_INIT = """
     from headwater import hookimpl
@@ -82,7 +83,13 @@ def _break(kind, make_connector, site):
     raise AssertionError(kind)
 
 
-FAILURE_KINDS = ["import error", "raising hook", "unknown hook", "contract mismatch", "duplicate name"]
+FAILURE_KINDS = [
+    "import error",
+    "raising hook",
+    "unknown hook",
+    "contract mismatch",
+    "duplicate name",
+]
 
 
 @pytest.mark.parametrize("kind", FAILURE_KINDS)

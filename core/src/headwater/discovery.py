@@ -37,10 +37,13 @@ if TYPE_CHECKING:
     from headwater.sources.base import Source
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
+    "BUILTIN_PLUGIN",
     "Connector",
+    "ENTRY_POINT_GROUP",
+    "LOAD_ENV",
     "LoadProblem",
     "Registry",
+    "STRICT_ENV",
     "get_registry",
     "import_path",
 ]
@@ -89,7 +92,9 @@ class Connector:
 
         cls = self._import(self.spec.load, "load")
         if not (isinstance(cls, type) and issubclass(cls, Source)):
-            raise PluginError(f"{self._origin()}: {self.spec.load} is not a headwater.Source subclass")
+            raise PluginError(
+                f"{self._origin()}: {self.spec.load} is not a headwater.Source subclass"
+            )
         declared = getattr(cls, "source_type", None)
         if declared != self.spec.source_type:
             raise PluginError(
@@ -153,9 +158,10 @@ def _plugins_from_entry_points(
         version = dist.version if dist is not None else None
         # The same distribution seen twice on sys.path (an editable and a plain install of one
         # checkout, say) is one plugin, not a conflict.
-        plugins.setdefault((ep.name, name, ep.value), _Plugin(
-            name=ep.name, distribution=name, version=version, load=ep.load
-        ))
+        plugins.setdefault(
+            (ep.name, name, ep.value),
+            _Plugin(name=ep.name, distribution=name, version=version, load=ep.load),
+        )
     return sorted(plugins.values(), key=lambda p: (p.name, p.distribution or ""))
 
 
@@ -204,15 +210,23 @@ class Registry:
             self._by_name.setdefault(plugin.name, []).append(plugin)
         if self._only is not None:
             for name in sorted(self._only - set(self._by_name)):
-                self._record(LoadProblem(
-                    plugin=name, distribution=None, version=None,
-                    reason=f"{LOAD_ENV} names {name!r}, but no installed distribution provides it",
-                ))
+                self._record(
+                    LoadProblem(
+                        plugin=name,
+                        distribution=None,
+                        version=None,
+                        reason=(
+                            f"{LOAD_ENV} names {name!r}, but no installed distribution provides it"
+                        ),
+                    )
+                )
 
         self._builtin_names = frozenset(builtins)
         for module_name in builtins:
             plugin = _Plugin(
-                name=module_name, distribution=None, version=None,
+                name=module_name,
+                distribution=None,
+                version=None,
                 load=functools.partial(importlib.import_module, module_name),
             )
             self._load_plugin(plugin)
@@ -222,7 +236,7 @@ class Registry:
 
     @property
     def installed_names(self) -> list[str]:
-        """Names of the plugin entry points that may be loaded (after ``HEADWATER_LOAD_CONNECTORS``)."""
+        """Names of the plugin entry points allowed by ``HEADWATER_LOAD_CONNECTORS``."""
         return [name for name in self._by_name if self._allowed(name)]
 
     @property
@@ -288,8 +302,9 @@ class Registry:
         if len(candidates) > 1:
             claims = " and ".join(f"{p.distribution} {p.version}" for p in candidates)
             for plugin in candidates:
-                self._fail(plugin, f"the name {name!r} is claimed by both {claims};"
-                                   " uninstall one of them")
+                self._fail(
+                    plugin, f"the name {name!r} is claimed by both {claims}; uninstall one of them"
+                )
             self.raise_if_strict()
             return
         for plugin in candidates:
@@ -305,11 +320,14 @@ class Registry:
         unknown = sorted(self._unknown_hooks(module))
         if unknown:
             known = ", ".join(sorted(self._known_hooks))
-            self._fail(plugin, (
-                f"implements hook(s) {', '.join(unknown)} that this host"
-                f" (headwater {_host_version()}) does not know (it knows {known});"
-                " the plugin probably needs a newer headwater"
-            ))
+            self._fail(
+                plugin,
+                (
+                    f"implements hook(s) {', '.join(unknown)} that this host"
+                    f" (headwater {_host_version()}) does not know (it knows {known});"
+                    " the plugin probably needs a newer headwater"
+                ),
+            )
             return
         try:
             self._pm.register(module, name=plugin.name)
@@ -328,34 +346,38 @@ class Registry:
         for result in results:
             for spec in result or ():
                 if not isinstance(spec, SourceSpec):
-                    self._fail(plugin, (
-                        "register_sources returned"
-                        f" {type(spec).__name__}, not headwater.SourceSpec"
-                    ))
+                    self._fail(
+                        plugin,
+                        (
+                            "register_sources returned"
+                            f" {type(spec).__name__}, not headwater.SourceSpec"
+                        ),
+                    )
                     return
                 specs.append(spec)
         for spec in specs:
             if spec.contract_major != CONTRACT_MAJOR:
-                self._fail(plugin, str(ContractVersionError(
-                    f"connector {spec.source_type!r} targets source contract {spec.contract_major},"
-                    f" but this host (headwater {_host_version()}) provides contract"
-                    f" {CONTRACT_MAJOR}; install a release of it built for contract"
-                    f" {CONTRACT_MAJOR}" + (" or upgrade headwater"
-                                           if spec.contract_major > CONTRACT_MAJOR else "")
-                )))
+                self._fail(plugin, _contract_mismatch(spec))
                 return
             if plugin.distribution is not None and spec.source_type != plugin.name:
-                self._fail(plugin, (
-                    f"registers source {spec.source_type!r} under the entry point"
-                    f" {plugin.name!r}; a connector's entry-point name must equal its source_type"
-                ))
+                self._fail(
+                    plugin,
+                    (
+                        f"registers source {spec.source_type!r} under the entry point"
+                        f" {plugin.name!r}; a connector's entry-point name must equal"
+                        " its source_type"
+                    ),
+                )
                 return
             existing = self._connectors.get(spec.source_type)
             if existing is not None:
-                self._fail(plugin, (
-                    f"source {spec.source_type!r} is already registered by"
-                    f" {existing.distribution or existing.plugin}"
-                ))
+                self._fail(
+                    plugin,
+                    (
+                        f"source {spec.source_type!r} is already registered by"
+                        f" {existing.distribution or existing.plugin}"
+                    ),
+                )
                 return
             self._connectors[spec.source_type] = Connector(
                 spec=spec,
@@ -390,12 +412,14 @@ class Registry:
             result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
         except Exception as exc:
             plugin = self._plugin_named(impl.plugin_name)
-            self._record(LoadProblem(
-                plugin=impl.plugin_name,
-                distribution=plugin.distribution if plugin else None,
-                version=plugin.version if plugin else None,
-                reason=f"hook {hook_name} raised {_one_line(exc)}",
-            ))
+            self._record(
+                LoadProblem(
+                    plugin=impl.plugin_name,
+                    distribution=plugin.distribution if plugin else None,
+                    version=plugin.version if plugin else None,
+                    reason=f"hook {hook_name} raised {_one_line(exc)}",
+                )
+            )
             self.raise_if_strict()
             return []
         return [(impl.plugin_name, result)]
@@ -463,14 +487,30 @@ class Registry:
                 for name, command in scratch.commands.items():
                     if name in cli.commands:
                         plugin = self._plugin_named(impl.plugin_name)
-                        self._record(LoadProblem(
-                            plugin=impl.plugin_name,
-                            distribution=plugin.distribution if plugin else None,
-                            version=plugin.version if plugin else None,
-                            reason=f"command {name!r} is already provided; the plugin's is ignored",
-                        ))
+                        self._record(
+                            LoadProblem(
+                                plugin=impl.plugin_name,
+                                distribution=plugin.distribution if plugin else None,
+                                version=plugin.version if plugin else None,
+                                reason=(
+                                    f"command {name!r} is already provided; the plugin's is ignored"
+                                ),
+                            )
+                        )
                         continue
                     cli.add_command(command, name)
+
+
+def _contract_mismatch(spec: SourceSpec) -> str:
+    advice = f"install a release of it built for contract {CONTRACT_MAJOR}"
+    if spec.contract_major > CONTRACT_MAJOR:
+        advice += " or upgrade headwater"
+    error = ContractVersionError(
+        f"connector {spec.source_type!r} targets source contract {spec.contract_major},"
+        f" but this host (headwater {_host_version()}) provides contract {CONTRACT_MAJOR};"
+        f" {advice}"
+    )
+    return str(error)
 
 
 def _host_version() -> str:

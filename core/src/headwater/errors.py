@@ -169,9 +169,7 @@ class HTTPStatusError(SourceError):
     APIs use for their error message.
     """
 
-    def __init__(
-        self, message: str, *, status: int, url: str = "", body_excerpt: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, status: int, url: str = "", body_excerpt: str = "") -> None:
         self.status = status
         self.url = url
         self.body_excerpt = body_excerpt
@@ -310,9 +308,7 @@ class ErrorRule:
             return False
         if self.status is not None and getattr(error, "status", None) != self.status:
             return False
-        if self.text and self.text.casefold() not in str(error).casefold():
-            return False
-        return True
+        return not self.text or self.text.casefold() in str(error).casefold()
 
 
 def classify(error: BaseException, rules: Iterable[ErrorRule]) -> ErrorRule | None:

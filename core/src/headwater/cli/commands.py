@@ -80,6 +80,12 @@ def connectors_command(as_json: bool) -> None:
     """List installed connectors with versions, and any that failed to load."""
     registry = get_registry()
     connectors = registry.connectors()
+    # Asking the root group for every command lets plugins add theirs, so a plugin whose
+    # register_commands hook fails is reported here too.
+    context = click.get_current_context()
+    root = context.find_root().command
+    if isinstance(root, click.Group):
+        root.list_commands(context)
     problems = registry.problems
     if as_json:
         payload = {
@@ -128,9 +134,7 @@ def _field_rows(source_config: SourceConfig) -> list[tuple[str, str, str, str]]:
         if kind == "text":
             kind = str(getattr(field, "kind", "text"))
         flags = ", ".join(
-            flag
-            for flag, on in (("required", field.required), ("secret", is_secret(field)))
-            if on
+            flag for flag, on in (("required", field.required), ("secret", is_secret(field))) if on
         )
         rows.append((path.removeprefix("$."), kind, flags, field.label))
     return rows
@@ -251,7 +255,7 @@ def generate_command(names: tuple[str, ...], check_only: bool) -> None:
 
     With no NAME, every installed connector. With --check, report stale files and exit 1.
     """
-    from headwater.config import check_generated, config_module_path, render_config_module
+    from headwater.config import check_generated, config_module_path, write_config_module
 
     registry = get_registry()
     connectors = [registry.connector(n) for n in names] if names else registry.connectors()
@@ -268,9 +272,7 @@ def generate_command(names: tuple[str, ...], check_only: bool) -> None:
             stale.append(reason)
             click.echo(f"stale: {reason}", err=True)
             continue
-        path = config_module_path(connector.spec)
-        path.write_text(render_config_module(connector.spec, source_config), encoding="utf-8")
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {write_config_module(connector.spec, source_config)}")
     if stale:
         click.echo(
             f"{len(stale)} generated config class(es) are stale;"

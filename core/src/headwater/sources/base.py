@@ -51,7 +51,7 @@ class Source(abc.ABC, Generic[ConfigT]):
     def source_for_pipeline(
         self, config: ConfigT, inputs: SourceInputs, runtime: Runtime
     ) -> SourceResponse:
-        """Describe the rows of ``inputs.schema_name``; reading starts when ``items()`` is called."""
+        """Describe the rows of ``inputs.schema_name``; reading starts when ``items()`` runs."""
 
     def get_catalog_schemas(self) -> Sequence[SourceSchema] | None:
         """The schemas offered whatever the config (the endpoint catalog), if there is such a list.

@@ -5,23 +5,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
-from headwater.sources.fields import Field, walk_fields
+from headwater.sources.fields import Field, SelectField, SwitchGroupField
 from headwater.sources.spec import ReleaseStatus
 
 __all__ = ["SourceConfig"]
 
 
-def _unique_names(instance: SourceConfig, attribute: attrs.Attribute[object], value: object) -> None:
-    seen: dict[str, str] = {}
-    for path, field in walk_fields(instance.fields):
-        # Names must be unique among siblings; the same name under two select options is fine.
-        parent = path.rsplit(".", 1)[0]
-        key = f"{parent}.{field.name}"
-        if key in seen:
+def _unique_names(_: object, attribute: attrs.Attribute[Any], value: tuple[Field, ...]) -> None:
+    _check_siblings(value, "$")
+
+
+def _check_siblings(fields: tuple[Field, ...], parent: str) -> None:
+    # Names must be unique among siblings; two select options may each have a `token` field.
+    seen: set[str] = set()
+    for field in fields:
+        if field.name in seen:
             raise ValueError(f"field {field.name!r} is declared twice at {parent}")
-        seen[key] = path
+        seen.add(field.name)
+        path = f"{parent}.{field.name}"
+        if isinstance(field, SelectField):
+            for option in field.options:
+                _check_siblings(option.fields, path)
+        elif isinstance(field, SwitchGroupField):
+            _check_siblings(field.fields, path)
 
 
 @attrs.frozen(kw_only=True)
@@ -37,6 +47,8 @@ class SourceConfig:
     category: str = "API"
     icon: str | None = None
     docs_url: str | None = None
-    release_status: ReleaseStatus = attrs.field(default=ReleaseStatus.ALPHA, converter=ReleaseStatus)
+    release_status: ReleaseStatus = attrs.field(
+        default=ReleaseStatus.ALPHA, converter=ReleaseStatus
+    )
     unreleased: bool = False
     fields: tuple[Field, ...] = attrs.field(default=(), converter=tuple, validator=_unique_names)

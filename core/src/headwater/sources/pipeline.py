@@ -121,7 +121,9 @@ class SourceResponse:
         if mode is None:
             return
         if not self.partition_keys:
-            raise ValueError(f"SourceResponse {self.name!r}: {mode} partitioning needs partition_keys")
+            raise ValueError(
+                f"SourceResponse {self.name!r}: {mode} partitioning needs partition_keys"
+            )
         if mode is PartitionMode.DATETIME and self.partition_format is None:
             raise ValueError(
                 f"SourceResponse {self.name!r}: datetime partitioning needs partition_format"
@@ -130,7 +132,10 @@ class SourceResponse:
             raise ValueError(
                 f"SourceResponse {self.name!r}: md5 partitioning needs a positive partition_count"
             )
-        if mode is PartitionMode.NUMERICAL and not (self.partition_size and self.partition_size > 0):
+        if mode is PartitionMode.NUMERICAL and not (
+            self.partition_size and self.partition_size > 0
+        ):
             raise ValueError(
-                f"SourceResponse {self.name!r}: numerical partitioning needs a positive partition_size"
+                f"SourceResponse {self.name!r}: numerical partitioning needs"
+                " a positive partition_size"
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -39,7 +39,7 @@ def _check_source_type(_: object, attribute: attrs.Attribute[str], value: str) -
         )
 
 
-def _check_import_path(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+def _check_import_path(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None and not _IMPORT_PATH.match(value):
         raise ValueError(f"{attribute.name} {value!r} must look like 'package.module:Attribute'")
 
@@ -58,5 +58,7 @@ class SourceSpec:
     label: str
     load: str = attrs.field(validator=_check_import_path)
     kit: str | None = attrs.field(default=None, validator=_check_import_path)
-    release_status: ReleaseStatus = attrs.field(default=ReleaseStatus.ALPHA, converter=ReleaseStatus)
+    release_status: ReleaseStatus = attrs.field(
+        default=ReleaseStatus.ALPHA, converter=ReleaseStatus
+    )
     unreleased: bool = False

@@ -1,0 +1,106 @@
+"""Checks on values that types cannot express, driven by the connector's field definitions.
+
+A typed value can still be wrong: a page size above the API's maximum, an email without an
+``@``, a base URL without a host, an empty required name. These checks read the raw input
+next to the fields, so they run even when structuring failed elsewhere and every problem is
+reported at once. A value of the wrong type is skipped here: the converter reports it.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from headwater.config.converter import SELECTION_KEY
+from headwater.config.problems import join_path
+from headwater.errors import ConfigProblem
+from headwater.sources.fields import (
+    Field,
+    FileUploadField,
+    NumberField,
+    OAuthField,
+    SecretField,
+    SelectField,
+    SwitchGroupField,
+    TextField,
+    TextKind,
+)
+
+__all__ = ["check_field_values"]
+
+# Deliberately loose: the API decides what it accepts; this catches a missing ``@`` or domain.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_field_values(
+    fields: Sequence[Field], raw: Mapping[str, object], path: str = "$"
+) -> list[ConfigProblem]:
+    """Problems with the values in ``raw`` that the field definitions forbid.
+
+    .. versionadded:: 0.1
+    """
+    problems: list[ConfigProblem] = []
+    for field in fields:
+        value = raw.get(field.name)
+        if value is None:
+            continue
+        where = join_path(path, field.name)
+        if isinstance(field, TextField):
+            problems.extend(_check_text(field, value, where))
+        elif isinstance(field, SecretField | FileUploadField | OAuthField):
+            if field.required and isinstance(value, str) and not value.strip():
+                problems.append(ConfigProblem(path=where, message="must not be empty"))
+        elif isinstance(field, NumberField):
+            problems.extend(_check_number(field, value, where))
+        elif isinstance(field, SelectField):
+            problems.extend(_check_selected_option(field, value, where))
+        elif isinstance(field, SwitchGroupField) and isinstance(value, Mapping):
+            problems.extend(check_field_values(field.fields, value, where))
+    return problems
+
+
+def _check_text(field: TextField, value: object, path: str) -> list[ConfigProblem]:
+    if not isinstance(value, str):
+        return []
+    if not value.strip():
+        # An optional field left empty is simply not set.
+        return [ConfigProblem(path=path, message="must not be empty")] if field.required else []
+    if field.kind is TextKind.EMAIL and not _EMAIL.match(value):
+        return [ConfigProblem(path=path, message="expected an email address")]
+    if field.kind is TextKind.URL and not _is_web_url(value):
+        return [ConfigProblem(path=path, message="expected an http(s) URL with a host")]
+    return []
+
+
+def _is_web_url(value: str) -> bool:
+    if any(char.isspace() for char in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
+
+
+def _check_number(field: NumberField, value: object, path: str) -> list[ConfigProblem]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return []
+    if field.minimum is not None and value < field.minimum:
+        return [ConfigProblem(path=path, message=f"must be at least {field.minimum}")]
+    if field.maximum is not None and value > field.maximum:
+        return [ConfigProblem(path=path, message=f"must be at most {field.maximum}")]
+    return []
+
+
+def _check_selected_option(field: SelectField, value: object, path: str) -> list[ConfigProblem]:
+    if not isinstance(value, Mapping):
+        return []
+    selection = value.get(SELECTION_KEY)
+    for option in field.options:
+        if option.value == selection:
+            return check_field_values(option.fields, value, path)
+    return []

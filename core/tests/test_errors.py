@@ -1,0 +1,135 @@
+"""Typed errors, rule classification and URL redaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from headwater import ErrorKind, ErrorRule
+from headwater.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ConfigProblem,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    SourceError,
+    classify,
+    error_for_status,
+    redact_url,
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "kind"),
+    [
+        (400, BadRequestError, ErrorKind.BAD_REQUEST),
+        (401, AuthenticationError, ErrorKind.AUTHENTICATION),
+        (403, PermissionDeniedError, ErrorKind.PERMISSION),
+        (404, NotFoundError, ErrorKind.NOT_FOUND),
+        (409, BadRequestError, ErrorKind.BAD_REQUEST),
+        (422, BadRequestError, ErrorKind.BAD_REQUEST),
+        (429, RateLimitedError, ErrorKind.RATE_LIMITED),
+        (500, ServerError, ErrorKind.TRANSIENT),
+        (503, ServerError, ErrorKind.TRANSIENT),
+    ],
+)
+def test_error_for_status_types_the_failure(status, cls, kind):
+    error = error_for_status(
+        status, url="https://api.example.com/x", body_excerpt='{"message":"x"}'
+    )
+
+    assert type(error) is cls
+    assert isinstance(error, SourceError)
+    assert error.kind is kind
+    assert error.status == status
+    assert f"HTTP {status} for https://api.example.com/x" in str(error)
+
+
+def test_rate_limited_error_carries_retry_after():
+    error = error_for_status(429, retry_after=12.5)
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after == 12.5
+
+
+def test_not_found_is_a_lookup_error_and_config_error_a_value_error():
+    assert isinstance(error_for_status(404), LookupError)
+    assert isinstance(ConfigError([ConfigProblem(path="$.x", message="bad")]), ValueError)
+
+
+RULES = [
+    ErrorRule(text="bad credentials", message="text rule"),
+    ErrorRule(kind=ErrorKind.AUTHENTICATION, message="typed auth rule"),
+    ErrorRule(status=403, message="typed 403 rule"),
+    ErrorRule(status=403, text="resource not accessible", message="403 with text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (error_for_status(401, body_excerpt="Bad credentials"), "typed auth rule"),
+        (error_for_status(403, body_excerpt="Resource not accessible"), "typed 403 rule"),
+        (error_for_status(400, body_excerpt="bad credentials given"), "text rule"),
+        (RuntimeError("Bad Credentials from a library"), "text rule"),
+        (error_for_status(500), None),
+        (error_for_status(404), None),
+    ],
+)
+def test_classify_prefers_typed_rules_and_first_match_wins(error, expected):
+    rule = classify(error, RULES)
+    assert (rule.message if rule else None) == expected
+
+
+def test_classify_is_deterministic_across_calls():
+    error = error_for_status(403)
+    assert {classify(error, RULES) for _ in range(5)} == {RULES[2]}
+
+
+def test_a_rule_without_criteria_is_refused():
+    with pytest.raises(ValueError, match="at least one of kind, status or text"):
+        ErrorRule(message="matches everything")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://api.example.com/v1/items?page=2", "https://api.example.com/v1/items?page=2"),
+        (
+            "https://api.example.com/v1/items?api_key=abc123&page=2",
+            "https://api.example.com/v1/items?api_key=***&page=2",
+        ),
+        ("https://user:pw@api.example.com/x", "https://***@api.example.com/x"),
+        (
+            "https://api.example.com/x?access_token=t&sig=s",
+            "https://api.example.com/x?access_token=***&sig=***",
+        ),
+        ("https://api.example.com/x?Password=p", "https://api.example.com/x?Password=***"),
+    ],
+)
+def test_redact_url_removes_credentials(url, expected):
+    assert redact_url(url) == expected
+
+
+def test_redact_url_takes_extra_parameter_names():
+    assert redact_url("https://a.example/x?code=1&page=2", extra_params=["code"]) == (
+        "https://a.example/x?code=***&page=2"
+    )
+
+
+def test_config_error_lists_every_problem():
+    error = ConfigError(
+        [
+            ConfigProblem(
+                path="$.source.repository", message="missing required field 'repository'"
+            ),
+            ConfigProblem(path="$.source.page_size", message="expected int"),
+        ],
+        context="github.toml",
+    )
+    assert str(error) == (
+        "github.toml: 2 problems\n"
+        "  - missing required field 'repository' @ $.source.repository\n"
+        "  - expected int @ $.source.page_size"
+    )
