@@ -20,7 +20,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
-TEST_DEPS = ["pytest>=8"]
+TEST_DEPS = ["pytest>=8", "ruff>=0.6"]
 LINT_DEPS = ["ruff>=0.6"]
 TYPECHECK_DEPS = ["mypy>=1.11"]
 
