@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import keyword
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TypeAlias
 
 import attrs
@@ -55,6 +55,18 @@ class TextKind(enum.StrEnum):
     TEXTAREA = "textarea"
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _fields(value: Iterable[Field]) -> tuple[Field, ...]:
+    return tuple(value)
+
+
+def _options(value: Iterable[SelectOption]) -> tuple[SelectOption, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class _FieldBase:
     name: str = attrs.field(validator=_check_name)
@@ -95,14 +107,14 @@ class SelectOption:
 
     value: str
     label: str
-    fields: tuple[Field, ...] = attrs.field(default=(), converter=tuple)
+    fields: tuple[Field, ...] = attrs.field(default=(), converter=_fields)
 
 
 @attrs.frozen(kw_only=True)
 class SelectField(_FieldBase):
     """One choice among ``options``. Options with sub-fields make the value an object."""
 
-    options: tuple[SelectOption, ...] = attrs.field(converter=tuple)
+    options: tuple[SelectOption, ...] = attrs.field(converter=_options)
     default: str | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -123,7 +135,7 @@ class SelectField(_FieldBase):
 class SwitchGroupField(_FieldBase):
     """A switch that, when on, asks for ``fields``; off means the group is absent."""
 
-    fields: tuple[Field, ...] = attrs.field(converter=tuple)
+    fields: tuple[Field, ...] = attrs.field(converter=_fields)
     default: bool = False
     required: bool = False
 
@@ -132,7 +144,7 @@ class SwitchGroupField(_FieldBase):
 class FileUploadField(_FieldBase):
     """A file whose contents become the value (a service-account JSON, a certificate)."""
 
-    accept: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    accept: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     secret: bool = True
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -13,6 +14,10 @@ from headwater.sources.fields import Field, SelectField, SwitchGroupField
 from headwater.sources.spec import ReleaseStatus
 
 __all__ = ["SourceConfig"]
+
+
+def _fields(value: Iterable[Field]) -> tuple[Field, ...]:
+    return tuple(value)
 
 
 def _unique_names(_: object, attribute: attrs.Attribute[Any], value: tuple[Field, ...]) -> None:
@@ -51,4 +56,4 @@ class SourceConfig:
         default=ReleaseStatus.ALPHA, converter=ReleaseStatus
     )
     unreleased: bool = False
-    fields: tuple[Field, ...] = attrs.field(default=(), converter=tuple, validator=_unique_names)
+    fields: tuple[Field, ...] = attrs.field(default=(), converter=_fields, validator=_unique_names)

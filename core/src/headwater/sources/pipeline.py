@@ -47,6 +47,13 @@ class SortMode(enum.StrEnum):
     DESC = "desc"
 
 
+def _column_names(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    # A lone string is one column name, not a sequence of one-letter names.
+    if value is None:
+        return None
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class SourceInputs:
     """Everything a source needs to read one schema, decided by the host.
@@ -92,15 +99,11 @@ class SourceResponse:
 
     name: str
     items: Callable[[], Iterable[Any]]
-    primary_keys: tuple[str, ...] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(tuple)
-    )
+    primary_keys: tuple[str, ...] | None = attrs.field(default=None, converter=_column_names)
     partition_mode: PartitionMode | None = attrs.field(
         default=None, converter=attrs.converters.optional(PartitionMode)
     )
-    partition_keys: tuple[str, ...] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(tuple)
-    )
+    partition_keys: tuple[str, ...] | None = attrs.field(default=None, converter=_column_names)
     partition_format: PartitionFormat | None = attrs.field(
         default=None, converter=attrs.converters.optional(PartitionFormat)
     )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import attrs
 
@@ -43,6 +44,10 @@ class IncrementalField:
     type: IncrementalFieldType = attrs.field(converter=IncrementalFieldType)
 
 
+def _incremental_fields(value: Iterable[IncrementalField]) -> tuple[IncrementalField, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class SourceSchema:
     """One table a source offers."""
@@ -50,7 +55,9 @@ class SourceSchema:
     name: str
     supports_incremental: bool = False
     supports_append: bool = False
-    incremental_fields: tuple[IncrementalField, ...] = attrs.field(default=(), converter=tuple)
+    incremental_fields: tuple[IncrementalField, ...] = attrs.field(
+        default=(), converter=_incremental_fields
+    )
     description: str = ""
     default_sync_mode: SyncMode | None = attrs.field(
         default=None, converter=attrs.converters.optional(SyncMode)
