@@ -133,3 +133,36 @@ def test_config_error_lists_every_problem():
         "  - missing required field 'repository' @ $.source.repository\n"
         "  - expected int @ $.source.page_size"
     )
+
+
+# --- additions for the REST machinery (OAuth2 token endpoints, foreign links, retries) -----
+
+
+def test_a_refusing_token_endpoint_is_a_configuration_error_rules_can_match():
+    from headwater.errors import TokenEndpointError
+
+    error = TokenEndpointError("refused: invalid_grant", status=400, oauth_error="invalid_grant")
+    rules = [
+        ErrorRule(kind=ErrorKind.CONFIGURATION, message="reconnect the account"),
+        ErrorRule(status=400, message="bad request"),
+    ]
+
+    assert isinstance(error, SourceError)
+    assert error.kind is ErrorKind.CONFIGURATION
+    assert (error.status, error.oauth_error) == (400, "invalid_grant")
+    assert classify(error, rules) is rules[0]
+
+
+def test_a_foreign_link_error_has_its_own_kind():
+    from headwater.errors import ForeignOriginError
+
+    error = ForeignOriginError("not followed", url="https://evil.example/x")
+
+    assert error.kind is ErrorKind.FOREIGN_ORIGIN
+    assert error.url == "https://evil.example/x"
+    assert error.status is None
+
+
+def test_source_errors_count_one_attempt_unless_retried():
+    assert error_for_status(503).attempts == 1
+    assert error_for_status(503).retry_after is None

@@ -9,6 +9,12 @@ The hierarchy::
     │   ├── ContractVersionError            a connector targets another source-contract major
     │   └── UnknownConnectorError (LookupError)
     ├── RequestBudgetExhausted              the shared request budget of a run is spent
+    ├── SyncError                           writing a schema into the warehouse failed
+    │   ├── RowError (ValueError)           a row the warehouse cannot store
+    │   │   └── PrimaryKeyError             a row's primary key is missing or null
+    │   ├── StateError                      a table's sync state is unreadable, lost or too new
+    │   ├── LayoutChangedError              keys, incremental field or partitioning changed
+    │   └── TableLockedError                another sync is writing the same table
     └── SourceError                         talking to a source's API failed
         ├── HTTPStatusError                 the API answered with an error status
         │   ├── AuthenticationError         401: credentials are missing or wrong
@@ -19,11 +25,17 @@ The hierarchy::
         │   └── ServerError                 5xx
         ├── NetworkError                    timeout, reset, refused connection
         ├── ResponseFormatError             a 2xx body that is truncated or not what was promised
-        └── PaginationLoopError             a paginator saw a URL, cursor or page twice
+        ├── PaginationLoopError             a paginator saw a URL, cursor or page twice
+        ├── ForeignOriginError              the API pointed at another origin; not followed
+        └── TokenEndpointError              an OAuth2 token endpoint refused the credentials
 
 Each :class:`SourceError` has an :class:`ErrorKind`. A source's ``get_non_retryable_errors()``
 returns :class:`ErrorRule` objects; :func:`classify` matches them against an error, on the
 typed kind and status first and on the message text only where a rule asks for it.
+
+A :class:`SourceError` raised after retries carries ``attempts`` (how many requests were made)
+and says so in its message; its type and kind stay those of the last failure, so rules still
+match on them.
 
 Messages say what happened and what to do. None of them ever contains a secret: URLs are
 redacted by the code that builds them (:func:`redact_url`).
@@ -51,19 +63,27 @@ __all__ = [
     "ContractVersionError",
     "ErrorKind",
     "ErrorRule",
+    "ForeignOriginError",
     "HTTPStatusError",
     "HeadwaterError",
+    "LayoutChangedError",
     "NetworkError",
     "NotFoundError",
     "PaginationLoopError",
     "PermissionDeniedError",
     "PluginError",
     "PluginLoadError",
+    "PrimaryKeyError",
     "RateLimitedError",
     "RequestBudgetExhausted",
     "ResponseFormatError",
+    "RowError",
     "ServerError",
     "SourceError",
+    "StateError",
+    "SyncError",
+    "TableLockedError",
+    "TokenEndpointError",
     "UnknownConnectorError",
     "classify",
     "error_for_status",
@@ -139,6 +159,54 @@ class RequestBudgetExhausted(HeadwaterError):
     """The run's shared request budget is spent; raise it rather than exceed the budget."""
 
 
+# --- syncing into the warehouse ----------------------------------------------------------------
+
+
+class SyncError(HeadwaterError):
+    """Syncing one schema into the warehouse failed; the table keeps its last commit.
+
+    .. versionadded:: 0.1
+    """
+
+
+class RowError(SyncError, ValueError):
+    """A row the warehouse cannot store: an item that is not a dict, a value of an unknown type.
+
+    .. versionadded:: 0.1
+    """
+
+
+class PrimaryKeyError(RowError):
+    """A row of an incremental (MERGE) schema lacks a primary key, or the key is null.
+
+    .. versionadded:: 0.1
+    """
+
+
+class StateError(SyncError):
+    """A table's sync state cannot be used: unreadable, lost, or written by a newer Headwater.
+
+    .. versionadded:: 0.1
+    """
+
+
+class LayoutChangedError(SyncError):
+    """The primary keys, incremental field or partitioning differ from what the table holds.
+
+    Syncing on would mix two layouts in one table; the message says what changed and how to
+    rewrite the table (a full refresh).
+
+    .. versionadded:: 0.1
+    """
+
+
+class TableLockedError(SyncError):
+    """Another sync is writing the same table (or wrote to it while this one ran).
+
+    .. versionadded:: 0.1
+    """
+
+
 # --- talking to APIs ---------------------------------------------------------------------------
 
 
@@ -153,21 +221,38 @@ class ErrorKind(enum.StrEnum):
     TRANSIENT = "transient"
     RESPONSE_FORMAT = "response_format"
     PAGINATION = "pagination"
+    FOREIGN_ORIGIN = "foreign_origin"
+    """The API sent a link or redirect to another origin, which was not followed.
+
+    .. versionadded:: 0.1
+    """
+    CONFIGURATION = "configuration"
+    """The configuration cannot work (OAuth2 credentials a token endpoint refuses).
+
+    .. versionadded:: 0.1
+    """
 
 
 class SourceError(HeadwaterError):
-    """Talking to a source's API failed. ``kind`` says how; ``status`` is set for HTTP errors."""
+    """Talking to a source's API failed. ``kind`` says how; ``status`` is set for HTTP errors.
+
+    ``attempts`` is how many times the request was tried (more than 1 after retries).
+    """
 
     kind: ErrorKind = ErrorKind.TRANSIENT
     status: int | None = None
+    attempts: int = 1
 
 
 class HTTPStatusError(SourceError):
     """The API answered with an error status.
 
     ``url`` is already redacted; ``body_excerpt`` is the start of the response body, which
-    APIs use for their error message.
+    APIs use for their error message. ``retry_after`` is the wait in seconds the API asked
+    for (``Retry-After`` or a rate-limit reset header), if any.
     """
+
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, status: int, url: str = "", body_excerpt: str = "") -> None:
         self.status = status
@@ -237,9 +322,50 @@ class ResponseFormatError(SourceError):
 
 
 class PaginationLoopError(SourceError):
-    """A paginator was handed a URL, cursor or page it had already seen; reading stopped."""
+    """A paginator was handed a URL, cursor or page it had already seen; reading stopped.
+
+    Also raised when an endpoint's ``max_pages`` is reached and the API still offers more.
+    """
 
     kind = ErrorKind.PAGINATION
+
+
+class ForeignOriginError(SourceError):
+    """The API sent a next link or redirect to another scheme, host or port.
+
+    Credentials go only to the configured origin, so the link was not followed. ``url`` is
+    the refused target, redacted.
+
+    .. versionadded:: 0.1
+    """
+
+    kind = ErrorKind.FOREIGN_ORIGIN
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        self.url = url
+        super().__init__(message)
+
+
+class TokenEndpointError(SourceError):
+    """An OAuth2 token endpoint refused to issue a token, or answered something unusable.
+
+    This is a configuration problem (a wrong client id or secret, a revoked refresh token, a
+    missing scope), so it is not retried. ``status`` is the token endpoint's HTTP status (if
+    it answered) and ``oauth_error`` the ``error`` code of RFC 6749 section 5.2, such as
+    ``invalid_client`` or ``invalid_grant``. A token endpoint that stays unreachable raises
+    the transient error instead: nothing in the configuration needs to change.
+
+    .. versionadded:: 0.1
+    """
+
+    kind = ErrorKind.CONFIGURATION
+
+    def __init__(
+        self, message: str, *, status: int | None = None, oauth_error: str | None = None
+    ) -> None:
+        self.status = status
+        self.oauth_error = oauth_error
+        super().__init__(message)
 
 
 _STATUS_CLASSES: dict[int, type[HTTPStatusError]] = {

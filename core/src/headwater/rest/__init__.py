@@ -1,0 +1,131 @@
+"""The shared REST machinery: declare endpoints, and read them safely and fast.
+
+A connector declares its API once (:class:`ClientConfig`: base URL, auth, headers) and each
+endpoint as data (:class:`Endpoint`: path, selector, paginator, page size, keys, incremental
+parameters; :class:`DependentEndpoint` for fan-out). :func:`endpoint_response` and
+:func:`dependent_response` turn them into the :class:`~headwater.SourceResponse` the host
+reads. Underneath, :class:`RestClient` sends every request through the
+:class:`~headwater.Runtime`, signs only requests to the configured origin, retries what is
+transient (with stamina) and raises the typed errors of :mod:`headwater.errors`. How-to and
+examples: ``docs/rest.md``.
+
+Importing this package imports httpx, orjson and stamina; importing :mod:`headwater` alone
+does not import this package.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from headwater.rest.auth import (
+    ApiKeyAuth,
+    Auth,
+    BasicAuth,
+    BearerAuth,
+    Signer,
+    SigningContext,
+    TokenRequester,
+)
+from headwater.rest.client import ApiResponse, ClientConfig, RestClient
+from headwater.rest.endpoint import Endpoint, ParamValue, RowNormalizer
+from headwater.rest.fanout import (
+    DependentEndpoint,
+    EndpointOverrides,
+    ParentErrorPolicy,
+    SkippedParent,
+    dependent_endpoints,
+    parent_column,
+    parent_columns,
+    read_dependent,
+)
+from headwater.rest.oauth2 import OAuth2ClientCredentials, OAuth2RefreshToken
+from headwater.rest.origin import ForeignLinks
+from headwater.rest.paginators import (
+    CursorPaginator,
+    HasMorePaginator,
+    LinkHeaderPaginator,
+    NextUrlPaginator,
+    OffsetPaginator,
+    Page,
+    PageContext,
+    PageNumberPaginator,
+    PageRequest,
+    PageState,
+    Paginator,
+    SinglePagePaginator,
+)
+from headwater.rest.params import (
+    EpochMilliseconds,
+    EpochSeconds,
+    IncrementalParams,
+    Iso8601,
+    ValueFormat,
+    incremental_params,
+)
+from headwater.rest.paths import encode_segment, fill_path
+from headwater.rest.query import QueryTemplate, with_params
+from headwater.rest.reader import PageReader, select_rows
+from headwater.rest.resource import dependent_response, endpoint_response, response_for
+from headwater.rest.retry import RetryPolicy, parse_retry_after
+from headwater.rest.selectors import Selector, SelectorError
+from headwater.rest.workers import DEFAULT_MAX_WORKERS, parallel_chain
+
+__all__ = [
+    "ApiKeyAuth",
+    "ApiResponse",
+    "Auth",
+    "BasicAuth",
+    "BearerAuth",
+    "ClientConfig",
+    "CursorPaginator",
+    "DEFAULT_MAX_WORKERS",
+    "DependentEndpoint",
+    "Endpoint",
+    "EndpointOverrides",
+    "EpochMilliseconds",
+    "EpochSeconds",
+    "ForeignLinks",
+    "HasMorePaginator",
+    "IncrementalParams",
+    "Iso8601",
+    "LinkHeaderPaginator",
+    "NextUrlPaginator",
+    "OAuth2ClientCredentials",
+    "OAuth2RefreshToken",
+    "OffsetPaginator",
+    "Page",
+    "PageContext",
+    "PageNumberPaginator",
+    "PageReader",
+    "PageRequest",
+    "PageState",
+    "Paginator",
+    "ParamValue",
+    "ParentErrorPolicy",
+    "QueryTemplate",
+    "RestClient",
+    "RetryPolicy",
+    "RowNormalizer",
+    "Selector",
+    "SelectorError",
+    "Signer",
+    "SigningContext",
+    "SinglePagePaginator",
+    "SkippedParent",
+    "TokenRequester",
+    "ValueFormat",
+    "dependent_endpoints",
+    "dependent_response",
+    "encode_segment",
+    "endpoint_response",
+    "fill_path",
+    "incremental_params",
+    "parallel_chain",
+    "parent_column",
+    "parent_columns",
+    "parse_retry_after",
+    "read_dependent",
+    "response_for",
+    "select_rows",
+    "with_params",
+]

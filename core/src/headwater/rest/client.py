@@ -1,0 +1,498 @@
+"""The HTTP client every REST connector uses: one place for transport, auth, retries, safety.
+
+:class:`RestClient` sends each request through the :class:`~headwater.Runtime` (its httpx
+transport, base-URL override, clock, sleep, request budget, progress sink and logger),
+signs it only when it goes to the configured origin, follows redirects itself (so it can
+check where they lead), types every failure (:mod:`headwater.errors`), retries what is
+transient (:mod:`headwater.rest.retry`) and parses JSON with orjson. It is thread-safe: fan-out
+workers share one client, so they share its connection pool, OAuth2 token and rate-limit gate.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+import httpx
+import orjson
+
+from headwater.errors import (
+    ForeignOriginError,
+    HTTPStatusError,
+    NetworkError,
+    RateLimitedError,
+    ResponseFormatError,
+    TokenEndpointError,
+    error_for_status,
+    redact_url,
+)
+from headwater.rest.auth import Auth, Signer, SigningContext, basic_authorization
+from headwater.rest.origin import ForeignLinks, Origin, origin_of, show_origin
+from headwater.rest.query import with_params
+from headwater.rest.rate_limit import RateLimitGate, shared_gate
+from headwater.rest.retry import RetryPolicy, call_with_retries, server_wait
+from headwater.runtime import ProgressEvent, ProgressKind, Runtime
+from headwater.secret import REDACTED, Secret
+
+__all__ = ["ApiResponse", "ClientConfig", "RestClient"]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_EXCERPT_CHARS = 300
+# A secret shorter than this is not scrubbed from messages: it would mangle ordinary words.
+_MIN_SCRUB = 4
+_TRANSIENT_HTTPX = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def _headers(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class ClientConfig:
+    """How to reach one API: a connector declares it once, in its settings.
+
+    ``base_url`` is the API's real base URL; the Runtime may override it (an emulator).
+    ``headers`` go on every request (``Accept``, an API version header). ``redact_params``
+    names extra query parameters to hide in logs and errors, beyond the usual secret-looking
+    names and the auth's own. ``foreign_links`` decides what happens to a next link or
+    redirect to another origin (:class:`~headwater.rest.ForeignLinks`).
+
+    .. versionadded:: 0.1
+    """
+
+    base_url: str
+    auth: Auth | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    foreign_links: ForeignLinks = attrs.field(default=ForeignLinks.REFUSE, converter=ForeignLinks)
+    redact_params: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    max_redirects: int = 5
+    user_agent: str = "headwater/0.1"
+
+
+@attrs.frozen(kw_only=True)
+class ApiResponse:
+    """A successful answer: the httpx response and its parsed JSON ``body``.
+
+    ``no_rows`` is set when the status is one the endpoint declared to mean "nothing here"
+    (GitHub's 409 for an empty repository); ``body`` is ``None`` then, and for 204.
+
+    .. versionadded:: 0.1
+    """
+
+    response: httpx.Response
+    body: Any
+    no_rows: bool = False
+
+    @property
+    def url(self) -> httpx.URL:
+        """The URL that answered (after redirects), as sent but without credentials."""
+        return self.response.request.url
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.response.headers
+
+    @property
+    def content(self) -> bytes:
+        return self.response.content
+
+
+class _RedactHttpxLog(logging.Filter):
+    """Redacts the URL in httpx's own request log line.
+
+    httpx logs every request at INFO on the ``httpx`` logger, with the full URL: an API key
+    sent as a query parameter would land in the logs of anyone who enables INFO logging.
+    This filter, attached once to that logger, rewrites the URL argument as
+    :func:`~headwater.errors.redact_url` shows it, including every auth parameter name a
+    client has registered (names only; values are never kept).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._names: frozenset[str] = frozenset()
+
+    def register(self, names: Iterable[str]) -> None:
+        with self._lock:
+            self._names = self._names | frozenset(names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(arg, httpx.URL) for arg in args):
+            record.args = tuple(
+                redact_url(str(arg), extra_params=self._names)
+                if isinstance(arg, httpx.URL)
+                else arg
+                for arg in args
+            )
+        return True
+
+
+_HTTPX_LOG_FILTER = _RedactHttpxLog()
+logging.getLogger("httpx").addFilter(_HTTPX_LOG_FILTER)
+
+
+class _Label:
+    """``"GET https://api.example.com/items?page=2"`` (redacted), made only when shown.
+
+    Every request has one, but it is read only when something goes wrong or is logged;
+    redacting a URL per page would cost a few percent of a fast read.
+    """
+
+    __slots__ = ("_client", "_method", "_text", "_url")
+
+    def __init__(self, method: str, url: httpx.URL, client: RestClient) -> None:
+        self._method = method
+        self._url = url
+        self._client = client
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = f"{self._method} {self._client.redact(self._url)}"
+        return self._text
+
+
+class RestClient:
+    """A thread-safe client for one API, bound to one :class:`~headwater.Runtime`.
+
+    Use it as a context manager, or call :meth:`close`. Paths are relative to the base URL
+    (``"/repos/a/b/issues"``); absolute URLs (next links) are checked against its origin.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, config: ClientConfig, runtime: Runtime) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.base_url = runtime.resolve_base_url(config.base_url)
+        base = httpx.URL(self.base_url)
+        if base.scheme not in ("http", "https") or not base.host:
+            raise ValueError(f"the base URL must be an http(s) URL, not {self.base_url!r}")
+        self.origin: Origin = origin_of(base)
+        self._gate = shared_gate(runtime.budget, self.origin)
+        self._http = httpx.Client(
+            transport=runtime.transport,
+            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
+            headers={"User-Agent": config.user_agent, **config.headers},
+            follow_redirects=False,  # followed in _attempt, where their origin is checked
+        )
+        self._signer: Signer | None = None
+        if config.auth is not None:
+            context = SigningContext(request_token=self._request_token, clock=runtime.clock)
+            self._signer = config.auth.signer(context)
+        auth_params = self._signer.query_params if self._signer else frozenset()
+        self._auth_params = auth_params
+        self._redact_params = frozenset(config.redact_params) | auth_params
+        _HTTPX_LOG_FILTER.register(self._redact_params)
+
+    # --- public -----------------------------------------------------------------------------
+
+    def url(self, path: str | httpx.URL, params: Mapping[str, str] | None = None) -> httpx.URL:
+        """The absolute URL of ``path`` (relative to the base URL, or absolute) with ``params``.
+
+        ``params`` are merged into the query the URL already has, replacing equal names.
+        """
+        if isinstance(path, httpx.URL):
+            url = path
+        elif "://" in path:
+            url = httpx.URL(path)
+        else:
+            url = httpx.URL(self.base_url + "/" + path.lstrip("/"))
+        return with_params(url, params) if params else url
+
+    def request(
+        self,
+        method: str,
+        path: str | httpx.URL,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        no_rows_statuses: frozenset[int] = frozenset(),
+        schema: str | None = None,
+    ) -> ApiResponse:
+        """Send one request, with retries; return the parsed answer or raise a typed error.
+
+        ``no_rows_statuses`` are statuses answered with ``ApiResponse(no_rows=True)``
+        instead of an error. ``schema`` labels progress events.
+        """
+        target = self.without_credentials(self.url(path, params))
+        label = _Label(method, target, self)
+        return call_with_retries(
+            lambda: self._attempt(method, target, headers, json, no_rows_statuses, label, schema),
+            policy=self.config.retry,
+            runtime=self.runtime,
+            gate=self._gate,
+            label=label,
+            schema=schema,
+        )
+
+    def get_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``GET`` ``path`` and return its JSON body: for credential checks and detail calls."""
+        return self.request("GET", path, params=params, headers=headers).body
+
+    def redact(self, url: str | httpx.URL) -> str:
+        """``url`` as it may be shown: credentials and secret-looking parameters hidden."""
+        return redact_url(str(url), extra_params=self._redact_params)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<RestClient {show_origin(self.origin)}>"
+
+    # --- one attempt ------------------------------------------------------------------------
+
+    def _attempt(
+        self,
+        method: str,
+        target: httpx.URL,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        no_rows_statuses: frozenset[int],
+        label: object,
+        schema: str | None,
+    ) -> ApiResponse:
+        signed = self._may_sign(target, label)
+        redirects = 0
+        resigned = False
+        while True:
+            response = self._send(method, target, headers, json, signed, label, schema)
+            status = response.status_code
+            location = response.headers.get("location") if status in _REDIRECTS else None
+            if location:
+                if redirects >= self.config.max_redirects:
+                    raise HTTPStatusError(
+                        f"{label}: more than {self.config.max_redirects} redirects; check the"
+                        " base URL",
+                        status=status,
+                        url=self.redact(target),
+                    )
+                redirects += 1
+                target = self.without_credentials(target.join(location))
+                signed = self._may_sign(target, label)
+                if status == 303 or (status in (301, 302) and method == "POST"):
+                    method, json = "GET", None
+                continue
+            if status == 401 and signed and not resigned and self._signer is not None:
+                # An OAuth2 token can be revoked before it expires: mint a new one, once.
+                resigned = self._signer.reject()
+                if resigned:
+                    continue
+            if status in no_rows_statuses:
+                return ApiResponse(response=response, body=None, no_rows=True)
+            if not 200 <= status < 300:
+                raise self._status_error(response, label)
+            if status in (204, 205) or method == "HEAD":
+                return ApiResponse(response=response, body=None)
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                raise ResponseFormatError(
+                    f"{label}: HTTP {status} with a body that is not JSON"
+                    f" ({len(response.content)} bytes, starting {self._excerpt(response)!r});"
+                    " the API or a proxy in front of it sent something else"
+                ) from None
+            return ApiResponse(response=response, body=body)
+
+    def _send(
+        self,
+        method: str,
+        target: httpx.URL,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        signed: bool,
+        label: object,
+        schema: str | None,
+    ) -> httpx.Response:
+        runtime = self.runtime
+        self._wait_for_gate(self._gate if signed else None, label, schema)
+        runtime.budget.acquire(runtime.clock, runtime.sleep)
+        request = self._http.build_request(method, target, headers=headers, json=json)
+        if signed and self._signer is not None:
+            self._signer.sign(request)
+        try:
+            response = self._http.send(request)
+        except _TRANSIENT_HTTPX as error:
+            raise NetworkError(
+                f"{label}: no complete answer ({type(error).__name__}: {self._scrub(str(error))})"
+            ) from error
+        except httpx.DecodingError as error:
+            raise ResponseFormatError(
+                f"{label}: the body could not be decoded ({self._scrub(str(error))})"
+            ) from error
+        runtime.logger.debug("%s -> %d", label, response.status_code)
+        return response
+
+    def _wait_for_gate(self, gate: RateLimitGate | None, label: object, schema: str | None) -> None:
+        if gate is None:
+            return
+        runtime = self.runtime
+        remaining = gate.remaining(runtime.clock)
+        if remaining <= 0:
+            return
+        runtime.logger.info("rate limited: waiting %.1f s before %s", remaining, label)
+        runtime.progress.emit(
+            ProgressEvent(
+                kind=ProgressKind.WAIT,
+                schema=schema,
+                seconds=remaining,
+                detail=f"rate limited: waiting before {label}",
+            )
+        )
+        gate.wait(runtime.clock, runtime.sleep)
+
+    # --- safety -----------------------------------------------------------------------------
+
+    def _may_sign(self, target: httpx.URL, label: object) -> bool:
+        """``True`` to sign a request to ``target``; raises if it must not be sent at all."""
+        origin = origin_of(target)
+        if origin == self.origin:
+            return True
+        shown = self.redact(target)
+        if self.config.foreign_links is ForeignLinks.FOLLOW_WITHOUT_CREDENTIALS:
+            self.runtime.logger.info("following %s without credentials", shown)
+            return False
+        raise ForeignOriginError(
+            f"{label}: the API pointed to {shown}, on {show_origin(origin)}, but credentials"
+            f" are only sent to {show_origin(self.origin)}, so it was not followed. If the API"
+            " documents links to that host, set ClientConfig(foreign_links="
+            "ForeignLinks.FOLLOW_WITHOUT_CREDENTIALS) to follow them without credentials",
+            url=shown,
+        )
+
+    def without_credentials(self, url: httpx.URL) -> httpx.URL:
+        """``url`` without the auth's query parameters (an API may echo a key into its links).
+
+        The signer adds the key back to requests for this origin; it must travel nowhere
+        else, and must not be stored in resume state.
+        """
+        for name in self._auth_params:
+            if name in url.params:
+                url = url.copy_remove_param(name)
+        return url
+
+    def _scrub(self, text: str) -> str:
+        if self._signer is None:
+            return text
+        for secret in self._signer.secrets():
+            if len(secret) >= _MIN_SCRUB:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def _excerpt(self, response: httpx.Response) -> str:
+        text = response.content[: _EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+        return self._scrub(" ".join(text.split())[:_EXCERPT_CHARS])
+
+    def _status_error(self, response: httpx.Response, label: object) -> HTTPStatusError:
+        status = response.status_code
+        policy = self.config.retry
+        url = self.redact(self.without_credentials(response.request.url))
+        excerpt = self._excerpt(response)
+        wait = server_wait(response, policy, self.runtime.clock.now())
+        if status == 429 or (status == 403 and policy.rate_limit_403(response)):
+            detail = f": {excerpt}" if excerpt else ""
+            return RateLimitedError(
+                f"HTTP {status} for {url} (the API's rate limit was reached){detail}",
+                status=status,
+                url=url,
+                body_excerpt=excerpt,
+                retry_after=wait,
+            )
+        error = error_for_status(status, url=url, body_excerpt=excerpt, retry_after=wait)
+        error.retry_after = wait
+        return error
+
+    # --- OAuth2 token endpoints -------------------------------------------------------------
+
+    def _request_token(
+        self, token_url: str, form: Mapping[str, str], basic: tuple[str, Secret] | None
+    ) -> Mapping[str, Any]:
+        url = self.url(token_url)
+        label = f"POST {self.redact(url)} (OAuth2 token endpoint)"
+        headers = {"Accept": "application/json"}
+        if basic is not None:
+            headers["Authorization"] = basic_authorization(*basic)
+
+        def attempt() -> Mapping[str, Any]:
+            runtime = self.runtime
+            gate = shared_gate(runtime.budget, origin_of(url))
+            self._wait_for_gate(gate, label, None)
+            runtime.budget.acquire(runtime.clock, runtime.sleep)
+            try:
+                response = self._http.post(url, data=dict(form), headers=headers)
+            except _TRANSIENT_HTTPX as error:
+                raise NetworkError(
+                    f"{label}: no complete answer ({type(error).__name__})"
+                ) from error
+            return self._token_answer(response, label)
+
+        return call_with_retries(
+            attempt,
+            policy=self.config.retry,
+            runtime=self.runtime,
+            gate=shared_gate(self.runtime.budget, origin_of(url)),
+            label=label,
+        )
+
+    def _token_answer(self, response: httpx.Response, label: object) -> Mapping[str, Any]:
+        status = response.status_code
+        if status == 429 or status >= 500:
+            # Transient: retried, and never described from the body (it is the token's body).
+            wait = server_wait(response, self.config.retry, self.runtime.clock.now())
+            error = error_for_status(status, url=self.redact(response.request.url))
+            error.retry_after = wait
+            raise error
+        try:
+            answer = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            answer = None
+        if 200 <= status < 300:
+            if not isinstance(answer, dict):
+                # Never quote the body: a cut-off token response is still a token.
+                raise ResponseFormatError(f"{label}: HTTP {status} with a body that is not JSON")
+            return answer
+        code = answer.get("error") if isinstance(answer, dict) else None
+        description = answer.get("error_description") if isinstance(answer, dict) else None
+        reason = f" {code}" if isinstance(code, str) else ""
+        if isinstance(description, str):
+            reason += f" ({self._scrub(description[:_EXCERPT_CHARS])})"
+        raise TokenEndpointError(
+            f"{label} refused to issue a token: HTTP {status}{reason}. Check the OAuth2 client"
+            " id and secret, the scopes, and that the refresh token (if any) is still valid;"
+            " reconnecting the account issues a new one",
+            status=status,
+            oauth_error=code if isinstance(code, str) else None,
+        )

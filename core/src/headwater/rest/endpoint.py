@@ -1,0 +1,175 @@
+"""What a connector declares about one API endpoint, as data.
+
+A connector's ``settings.py`` is a catalog of :class:`Endpoint` s: where the rows are, how
+pages follow each other, which parameters filter by the watermark, and how the rows are
+stored (primary keys, partition key, sort order). The machinery in :mod:`headwater.rest`
+does the rest, so adding an endpoint is adding a declaration, not code.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from headwater.rest.paginators import Paginator, SinglePagePaginator
+from headwater.rest.paths import placeholders
+from headwater.rest.selectors import Selector
+from headwater.sources import IncrementalField, PartitionFormat, SortMode, SourceSchema
+
+if TYPE_CHECKING:
+    from headwater.rest.params import IncrementalParams
+
+__all__ = ["Endpoint", "ParamValue", "RowNormalizer", "query_value"]
+
+ParamValue = str | int | float | bool | None
+"""A query parameter value as declared; ``None`` leaves the parameter out.
+
+.. versionadded:: 0.1
+"""
+
+RowNormalizer = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+"""Reshapes one row as read (flatten JSON:API ``attributes``, fix a type); ``None`` drops it.
+
+.. versionadded:: 0.1
+"""
+
+
+def query_value(value: ParamValue) -> str:
+    """How a declared value is written in a query string: ``True`` is ``true``.
+
+    .. versionadded:: 0.1
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _params(value: Mapping[str, ParamValue]) -> dict[str, str]:
+    return {name: query_value(item) for name, item in value.items() if item is not None}
+
+
+def _strings(value: Mapping[str, Any]) -> dict[str, str]:
+    return {name: str(item) for name, item in value.items()}
+
+
+def _keys(value: Iterable[str]) -> tuple[str, ...]:
+    keys = (value,) if isinstance(value, str) else tuple(value)
+    if not keys:
+        raise ValueError("primary_keys must name at least one field")
+    return keys
+
+
+def _fields(value: Iterable[IncrementalField]) -> tuple[IncrementalField, ...]:
+    return tuple(value)
+
+
+def _statuses(value: Iterable[int]) -> frozenset[int]:
+    return frozenset(value)
+
+
+def _optional_selector(value: str | Selector | None) -> Selector | None:
+    if value is None or isinstance(value, Selector):
+        return value
+    return Selector(value)
+
+
+@attrs.frozen(kw_only=True)
+class Endpoint:
+    """One API endpoint, read into one table.
+
+    ================== ==========================================================================
+    ``name``           the schema (table) name, and the name errors and progress use
+    ``path``           relative to the base URL; ``{placeholders}`` filled from ``path_values``
+                       (and, in fan-out, from the parent row), always URL-encoded
+    ``primary_keys``   the row's key, often composite (``("repo_id", "number")``)
+    ``method``         ``GET``, or ``POST`` for search endpoints (``json`` is then the body)
+    ``params``         query parameters of every page (filters such as ``state=all``)
+    ``headers``        per-endpoint headers (GitHub's stargazers need their own ``Accept``)
+    ``data_selector``  JSON path to the rows (``"data"``); ``None``: the body is the list
+    ``paginator``      how pages follow each other (:mod:`headwater.rest.paginators`)
+    ``page_size``      rows per page to ask for, sent as ``page_size_param`` (``limit``,
+                       ``per_page``, ``page_size``, ``page[size]``)
+    ``incremental``    how to filter by the watermark (:class:`IncrementalParams`)
+    ``incremental_fields`` the fields a user may sync incrementally on
+    ``partition_key``  a stable creation datetime to partition by (``created_at``), never a
+                       mutable one (``updated_at``); partitioned by ``partition_format``
+    ``sort_mode``      the order the API returns the incremental field in
+    ``no_rows_statuses`` statuses that mean "no rows" rather than an error (GitHub: 409)
+    ``normalize``      a row hook: reshape a row, or return ``None`` to drop it
+    ``max_pages``      a safety bound: more pages than this is an error
+    ``reapply_filters`` put the endpoint's filters back on next links that lack them
+    ================== ==========================================================================
+
+    .. versionadded:: 0.1
+    """
+
+    name: str
+    path: str
+    primary_keys: tuple[str, ...] = attrs.field(converter=_keys)
+    method: Literal["GET", "POST"] = "GET"
+    params: Mapping[str, str] = attrs.field(factory=dict, converter=_params)
+    json: Any = None
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_strings)
+    path_values: Mapping[str, str] = attrs.field(factory=dict, converter=_strings)
+    data_selector: Selector | None = attrs.field(default=None, converter=_optional_selector)
+    paginator: Paginator = attrs.field(factory=SinglePagePaginator)
+    page_size: int | None = None
+    page_size_param: str = "limit"
+    incremental: IncrementalParams | None = None
+    incremental_fields: tuple[IncrementalField, ...] = attrs.field(default=(), converter=_fields)
+    partition_key: str | None = None
+    partition_format: PartitionFormat = attrs.field(
+        default=PartitionFormat.MONTH, converter=PartitionFormat
+    )
+    sort_mode: SortMode = attrs.field(default=SortMode.ASC, converter=SortMode)
+    no_rows_statuses: frozenset[int] = attrs.field(factory=frozenset, converter=_statuses)
+    normalize: RowNormalizer | None = attrs.field(default=None, eq=False)
+    max_pages: int | None = None
+    reapply_filters: bool = True
+    description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        where = f"endpoint {self.name!r}"
+        if self.method not in ("GET", "POST"):
+            raise ValueError(f"{where}: method must be GET or POST, not {self.method!r}")
+        if self.page_size is not None and self.page_size < 1:
+            raise ValueError(f"{where}: page_size must be at least 1, not {self.page_size}")
+        if self.max_pages is not None and self.max_pages < 1:
+            raise ValueError(f"{where}: max_pages must be at least 1, not {self.max_pages}")
+        for status in self.no_rows_statuses:
+            if not 400 <= status <= 599:
+                raise ValueError(f"{where}: no_rows_statuses holds {status}, not an error status")
+        unknown = set(self.path_values) - placeholders(self.path)
+        if unknown:
+            raise ValueError(
+                f"{where}: path_values {sorted(unknown)} match no placeholder in {self.path!r}"
+            )
+        if self.incremental_fields and self.incremental is None:
+            raise ValueError(
+                f"{where}: incremental_fields are declared but not how to filter by them;"
+                " set incremental=IncrementalParams(start_param=...)"
+            )
+
+    @property
+    def supports_incremental(self) -> bool:
+        """Whether the endpoint can be read from a watermark on."""
+        return self.incremental is not None and bool(self.incremental_fields)
+
+    def schema(self) -> SourceSchema:
+        """The :class:`~headwater.SourceSchema` this endpoint offers, for ``get_schemas``."""
+        return SourceSchema(
+            name=self.name,
+            supports_incremental=self.supports_incremental,
+            supports_append=self.supports_incremental,
+            # mypy's attrs plugin cannot solve the type variable of `converter=tuple`.
+            incremental_fields=self.incremental_fields,
+            description=self.description,
+        )
+
+    def evolve(self, **changes: Any) -> Endpoint:
+        """A copy with ``changes`` (``endpoint.evolve(paginator=...)``)."""
+        return attrs.evolve(self, **changes)
