@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from headwater.hookspecs import hookimpl
@@ -14,8 +14,25 @@ if TYPE_CHECKING:
     import click
 
     from headwater.hookspecs import SecretResolver
+    from headwater.sources.spec import SourceSpec
 
-__all__ = ["register_commands", "register_secret_resolvers"]
+__all__ = ["register_commands", "register_secret_resolvers", "register_sources"]
+
+
+@hookimpl
+def register_sources() -> Sequence[SourceSpec]:
+    """The built-in ``example`` connector: a generated shop, for trying Headwater offline."""
+    from headwater.sources.spec import CONTRACT_MAJOR, ReleaseStatus, SourceSpec
+
+    return [
+        SourceSpec(
+            source_type="example",
+            contract_major=CONTRACT_MAJOR,
+            label="Example shop",
+            load="headwater.examples.source:ExampleSource",
+            release_status=ReleaseStatus.GA,
+        )
+    ]
 
 
 @hookimpl
@@ -28,7 +45,7 @@ def register_secret_resolvers() -> Mapping[str, SecretResolver]:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """The built-in commands: connectors, info, spec, check, schemas, generate."""
+    """The built-in commands: connectors, info, spec, check, schemas, generate, sync, reset."""
     from headwater.cli.commands import BUILTIN_COMMANDS
 
     for command in BUILTIN_COMMANDS:

@@ -1,0 +1,235 @@
+"""``headwater sync`` and ``headwater reset``: the sync engine from the command line.
+
+Both loop over a connection's schemas, calling :func:`headwater.sync.sync_schema` (or
+:func:`headwater.sync.reset_schema`) once per schema, and print one line per schema. The
+engine and its heavy dependencies (pyarrow, deltalake) are imported inside the commands, so
+other commands and ``headwater connectors`` stay fast.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import click
+
+from headwater.cli.app import UserError
+from headwater.discovery import get_registry
+from headwater.errors import HeadwaterError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from headwater.config import UserConfig
+    from headwater.discovery import Connector
+    from headwater.runtime import Runtime
+    from headwater.sources import Source, SourceSchema
+
+__all__ = ["SYNC_COMMANDS", "reset_command", "sync_command"]
+
+WAREHOUSE_ENV = "HEADWATER_WAREHOUSE"
+DEFAULT_WAREHOUSE = "./warehouse"
+
+_config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML config file: [source] fields (values may be env:NAME), [schemas.NAME] choices.",
+)
+_schema_option = click.option(
+    "--schema",
+    "-s",
+    "schema_names",
+    multiple=True,
+    metavar="SCHEMA",
+    help="A schema (table) to include; repeat for more. Default: every enabled schema.",
+)
+_warehouse_option = click.option(
+    "--warehouse",
+    "-w",
+    default=DEFAULT_WAREHOUSE,
+    show_default=True,
+    envvar=WAREHOUSE_ENV,
+    show_envvar=True,
+    help="Warehouse folder or object-store URI (s3://bucket/path); tables go to"
+    " WAREHOUSE/CONNECTION/SCHEMA.",
+)
+_connection_option = click.option(
+    "--connection",
+    default=None,
+    help="Folder of this connection's tables; default: the config's `connection`, else NAME.",
+)
+
+
+@attrs.frozen(kw_only=True)
+class _Target:
+    connector: Connector
+    source: Source[Any]
+    config: UserConfig
+    schemas: tuple[SourceSchema, ...]
+    runtime: Runtime
+
+
+def _target(
+    name: str,
+    config_path: Path,
+    connection: str | None,
+    schema_names: Sequence[str],
+    warehouse: str,
+) -> _Target:
+    from headwater.config import check_schema_choices, load_config_class, load_user_config
+    from headwater.errors import ConfigError
+    from headwater.runtime import Runtime
+    from headwater.warehouse import table_location
+
+    registry = get_registry()
+    connector = registry.connector(name)
+    source = connector.load_source()
+    config = load_user_config(
+        config_path,
+        config_class=load_config_class(connector.spec),
+        source_config=source.get_source_config(),
+        resolvers=registry.secret_resolvers(),
+    )
+    if connection is not None:
+        config = attrs.evolve(config, connection=connection)
+    try:
+        # Checked before anything is read: a bad warehouse URI or connection name is a typo.
+        table_location(warehouse, config.connection or connector.source_type, "schema")
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    runtime = Runtime()
+    offered = list(source.get_schemas(config.source, runtime))
+    problems = check_schema_choices(config.schemas, offered)
+    if problems:
+        raise ConfigError(problems, context=str(config_path))
+    by_name = {schema.name: schema for schema in offered}
+    if schema_names:
+        for wanted in schema_names:
+            if wanted not in by_name:
+                close = difflib.get_close_matches(wanted, sorted(by_name), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise UserError(
+                    f"{name} has no schema {wanted!r}{hint}; it offers: {', '.join(by_name)}"
+                )
+        chosen = [by_name[wanted] for wanted in dict.fromkeys(schema_names)]
+    else:
+        chosen = [
+            schema
+            for schema in offered
+            if schema.name not in config.schemas or config.schemas[schema.name].enabled
+        ]
+    return _Target(
+        connector=connector,
+        source=source,
+        config=config,
+        schemas=tuple(chosen),
+        runtime=runtime,
+    )
+
+
+def _report_failures(failures: list[tuple[str, str]], total: int) -> None:
+    if not failures:
+        return
+    if total == 1:
+        raise UserError(failures[0][1])
+    names = ", ".join(name for name, _ in failures)
+    raise UserError(f"{len(failures)} of {total} schemas failed: {names} (see above)")
+
+
+@click.command("sync")
+@click.argument("name")
+@_config_option
+@_schema_option
+@_warehouse_option
+@_connection_option
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Ignore the saved state: read everything again and replace each table in one commit.",
+)
+def sync_command(
+    name: str,
+    config_path: Path,
+    schema_names: tuple[str, ...],
+    warehouse: str,
+    connection: str | None,
+    full_refresh: bool,
+) -> None:
+    """Sync a connector's schemas into Delta tables under WAREHOUSE/CONNECTION/SCHEMA.
+
+    Incremental schemas continue from the state saved in their tables; a line per schema
+    reports rows written, mode, duration and the new watermark.
+    """
+    from headwater.sync import sync_schema
+
+    target = _target(name, config_path, connection, schema_names, warehouse)
+    if not target.schemas:
+        raise UserError(f"no schema of {name} is enabled in {config_path}; nothing to sync")
+    failures: list[tuple[str, str]] = []
+    for schema in target.schemas:
+        try:
+            result = sync_schema(
+                target.connector,
+                target.config,
+                schema.name,
+                warehouse,
+                target.runtime,
+                full_refresh=full_refresh,
+                source_schema=schema,
+            )
+        except HeadwaterError as error:
+            failures.append((schema.name, str(error)))
+            if len(target.schemas) > 1:
+                click.echo(f"{schema.name}: failed: {error}", err=True)
+            continue
+        click.echo(result.summary())
+    _report_failures(failures, len(target.schemas))
+
+
+@click.command("reset")
+@click.argument("name")
+@_config_option
+@_schema_option
+@_warehouse_option
+@_connection_option
+def reset_command(
+    name: str,
+    config_path: Path,
+    schema_names: tuple[str, ...],
+    warehouse: str,
+    connection: str | None,
+) -> None:
+    """Drop the sync state of a connector's tables; the next sync rewrites each one.
+
+    The rows stay, queryable, until that sync replaces them in one commit.
+    """
+    from headwater.sync import reset_schema
+
+    target = _target(name, config_path, connection, schema_names, warehouse)
+    failures: list[tuple[str, str]] = []
+    for schema in target.schemas:
+        try:
+            dropped = reset_schema(
+                target.connector, target.config, schema.name, warehouse, target.runtime
+            )
+        except HeadwaterError as error:
+            failures.append((schema.name, str(error)))
+            if len(target.schemas) > 1:
+                click.echo(f"{schema.name}: failed: {error}", err=True)
+            continue
+        if dropped:
+            click.echo(f"{schema.name}: state dropped; the next sync rewrites the table")
+        else:
+            click.echo(f"{schema.name}: no table yet; nothing to reset")
+    _report_failures(failures, len(target.schemas))
+
+
+SYNC_COMMANDS: tuple[click.Command, ...] = (sync_command, reset_command)
+"""The commands this module adds to the built-in ones."""

@@ -1,0 +1,596 @@
+"""The sync callable: one schema of one connection, from the source into its Delta table.
+
+:func:`sync_schema` is a plain function of its arguments with no process-global state, so
+the CLI, the demo and (later) a Temporal activity call it unchanged. One call:
+
+1. decides the mode (:mod:`headwater.sync.plan`) and takes the table's writer lock;
+2. reads the previous state back from the table's commits and hands the source its
+   ``SourceInputs`` (watermark, earliest value, start date);
+3. checks that the primary keys, incremental field and partitioning are the ones the table
+   was written with;
+4. batches the rows (:mod:`headwater.sync.batching`) and writes each batch with the state it
+   leads to, in one commit (MERGE or append), or stages them for one replacing commit;
+5. commits the final state, mirrored in the table properties, and returns a
+   :class:`~headwater.sync.result.SyncResult`.
+
+**Exactly once across a crash.** Data and state only ever change together, in one Delta
+commit. A sync killed before a commit leaves the table at the previous commit (files written
+for the lost commit are unreferenced, and ``VACUUM`` removes them); killed after it, the
+table holds the batch and the state that covers it. The next sync reads that state and asks
+the source for what follows; MERGE absorbs re-read rows and append drops them.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import orjson
+
+from headwater.errors import LayoutChangedError, PrimaryKeyError, StateError, SyncError
+from headwater.runtime import ProgressEvent, ProgressKind
+from headwater.sources.pipeline import SortMode, SourceInputs
+from headwater.sources.schema import SyncMode
+from headwater.sync.batching import BatchLimits, RowBatcher
+from headwater.sync.columns import column_type_of, sanitize_name
+from headwater.sync.evolution import TableShape
+from headwater.sync.plan import SyncPlan, WriteStrategy, plan_sync
+from headwater.sync.result import SyncResult
+from headwater.sync.state import Layout, SchemaState
+from headwater.sync.watermark import Advance, Position, Watermarks, comparable
+from headwater.warehouse.location import table_location
+from headwater.warehouse.lock import lock_table
+from headwater.warehouse.partitioning import PARTITION_COLUMN, PartitionScheme, partition_column
+from headwater.warehouse.staging import Staging
+from headwater.warehouse.state_log import mirrored_sequence
+from headwater.warehouse.writer import TableWriter
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from headwater.config.user import UserConfig
+    from headwater.discovery import Connector
+    from headwater.runtime import Runtime
+    from headwater.sources.base import Source
+    from headwater.sources.pipeline import SourceResponse
+    from headwater.sources.schema import SourceSchema
+    from headwater.warehouse.location import TableLocation
+    from headwater.warehouse.lock import TableLock
+
+__all__ = ["open_source", "sync_schema"]
+
+_ROW_INDEX = "__headwater_row"
+
+
+def open_source(connector: Connector | Source[Any]) -> tuple[Source[Any], str]:
+    """The source of ``connector`` and a label naming what wrote the state (with versions).
+
+    .. versionadded:: 0.1
+    """
+    from headwater import __version__
+    from headwater.discovery import Connector
+
+    if isinstance(connector, Connector):
+        source = connector.load_source()
+        if connector.distribution is None:
+            origin = f"{connector.source_type} (built in)"
+        else:
+            origin = f"{connector.source_type} ({connector.distribution} {connector.version})"
+    else:
+        source = connector
+        origin = source.source_type
+    return source, f"headwater {__version__}; {origin}"
+
+
+def _find_schema(
+    source: Source[Any], config: UserConfig, name: str, runtime: Runtime
+) -> SourceSchema:
+    schemas = list(source.get_schemas(config.source, runtime))
+    for schema in schemas:
+        if schema.name == name:
+            return schema
+    offered = ", ".join(s.name for s in schemas) or "none"
+    raise SyncError(
+        f"connector {source.source_type!r} has no schema {name!r} for this config"
+        f" (it offers: {offered})"
+    )
+
+
+def sync_schema(
+    connector: Connector | Source[Any],
+    config: UserConfig,
+    schema: str,
+    warehouse_uri: str,
+    runtime: Runtime,
+    *,
+    full_refresh: bool = False,
+    source_schema: SourceSchema | None = None,
+    limits: BatchLimits | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> SyncResult:
+    """Sync one schema into ``<warehouse_uri>/<connection>/<schema>``.
+
+    ``connector`` is a discovered connector (or a source instance); ``config`` the loaded
+    config file, whose ``connection`` names the folder (default: the source type).
+    ``full_refresh`` ignores the previous state and replaces the table in one commit.
+    ``source_schema`` saves a ``get_schemas`` call when the caller has the schema already.
+    ``storage_options`` reach the object-store client (credentials otherwise come from the
+    environment).
+
+    :raises SyncError: (and its subclasses) for rows that cannot be stored, a lost or newer
+        state, a changed layout, or a table another sync is writing. The table then holds
+        its last commit, with consistent data and state.
+    :raises SourceError: when the source fails; committed batches stay.
+
+    .. versionadded:: 0.1
+    """
+    started = runtime.clock.monotonic()
+    source, written_by = open_source(connector)
+    info = source_schema or _find_schema(source, config, schema, runtime)
+    plan = plan_sync(info, config.schemas.get(schema), rewrite=full_refresh)
+    location = table_location(
+        warehouse_uri,
+        config.connection or source.source_type,
+        schema,
+        storage_options=storage_options,
+    )
+    purpose = f"headwater sync {source.source_type} {schema}"
+    with lock_table(location, clock=runtime.clock, purpose=purpose) as lock:
+        run = _SchemaSync(
+            source=source,
+            written_by=written_by,
+            config=config,
+            plan=plan,
+            location=location,
+            runtime=runtime,
+            lock=lock,
+            limits=limits or BatchLimits(),
+        )
+        run.execute()
+    return SyncResult(
+        schema=schema,
+        table_uri=location.uri,
+        sync_mode=run.plan.sync_mode,
+        rewrote=run.plan.rewrite,
+        rows_read=run.rows_read,
+        rows_written=run.rows_written,
+        commits=tuple(run.commits),
+        duration=runtime.clock.monotonic() - started,
+        state=run.final_state,
+    )
+
+
+def _interleaves(response: SourceResponse) -> bool:
+    # Fan-out schemas whose rows interleave across parents can only trust a watermark at the
+    # end of the read. The source contract has no field saying so yet; a response carrying
+    # ``interleaved=True`` is honoured already.
+    return bool(getattr(response, "interleaved", False))
+
+
+class _SchemaSync:
+    """The working state of one :func:`sync_schema` call."""
+
+    def __init__(
+        self,
+        *,
+        source: Source[Any],
+        written_by: str,
+        config: UserConfig,
+        plan: SyncPlan,
+        location: TableLocation,
+        runtime: Runtime,
+        lock: TableLock,
+        limits: BatchLimits,
+    ) -> None:
+        self.source = source
+        self.written_by = written_by
+        self.config = config
+        self.plan = plan
+        self.location = location
+        self.runtime = runtime
+        self.lock = lock
+        self.limits = limits
+        self.schema = plan.schema
+        self.run_id = uuid.uuid4().hex
+        self.writer = TableWriter(location)
+        self.rows_read = 0
+        self.rows_written = 0
+        self.commits: list[int] = []
+        self.final_state: SchemaState | None = None
+        document = self.writer.read_state()
+        self.previous = (
+            SchemaState.from_document(document, where=f"table {location.uri}")
+            if document is not None
+            else None
+        )
+        self.sequence = self.previous.sequence if self.previous is not None else 0
+        if self.previous is not None and self.previous.reset:
+            self.plan = attrs.evolve(self.plan, rewrite=True)
+        if self.previous is None and self.writer.table is not None:
+            if self.writer.row_count() and self.plan.strategy is not WriteStrategy.REPLACE:
+                raise StateError(
+                    f"table {location.uri} holds rows but no Headwater sync state (another"
+                    " tool wrote it, or its state was removed); run the sync with"
+                    " --full-refresh to replace it"
+                )
+            # An empty table without state: its first commit replaces it, layout and all.
+            self.plan = attrs.evolve(self.plan, rewrite=True)
+        self.layout = Layout()
+
+    # --- the steps ---------------------------------------------------------------------------
+
+    def execute(self) -> None:
+        base = None if self.plan.rewrite else self.previous
+        start = base.position if base is not None and self.plan.tracks_watermark else Position()
+        field = self.plan.incremental_field
+        inputs = SourceInputs(
+            schema_name=self.schema,
+            should_use_incremental_field=field is not None,
+            incremental_field=field.field if field else None,
+            incremental_field_type=field.type if field else None,
+            db_incremental_field_last_value=start.watermark,
+            db_incremental_field_earliest_value=start.earliest,
+            start_date=self.config.start_date,
+            resume_state=None,
+        )
+        response = self.source.source_for_pipeline(self.config.source, inputs, self.runtime)
+        self.layout = self._layout(response)
+        if base is not None and self.plan.strategy is not WriteStrategy.REPLACE:
+            self._check_layout(base)
+        if self.plan.strategy is WriteStrategy.MERGE and not self.layout.primary_keys:
+            raise SyncError(
+                f"schema {self.schema!r} syncs incrementally (MERGE on primary keys), but the"
+                f' connector declares no primary keys for it; set sync_mode = "append" or'
+                f' "full_refresh" under [schemas.{self.schema}] in the config'
+            )
+        fresh = self.plan.rewrite
+        shape = TableShape.from_arrow(
+            None if fresh else self.writer.arrow_schema(), skip=[PARTITION_COLUMN]
+        )
+        advance = (
+            Advance.AT_COMPLETION
+            if response.sort_mode is SortMode.DESC or _interleaves(response)
+            else Advance.PER_BATCH
+        )
+        tracker = Watermarks(
+            start=start,
+            advance=advance,
+            filter_written=self.plan.strategy is WriteStrategy.APPEND,
+            track_earliest=response.sort_mode is SortMode.DESC,
+        )
+        batcher = RowBatcher(
+            schema_name=self.schema,
+            shape=shape,
+            limits=self.limits,
+            progress=self.runtime.progress,
+        )
+        batches = batcher.batches(response.items())
+        if self.plan.strategy is WriteStrategy.REPLACE:
+            self._replace(batches, shape, tracker)
+        else:
+            self._write_batches(batches, tracker)
+        self._finish(tracker.complete())
+
+    def _layout(self, response: SourceResponse) -> Layout:
+        field = self.plan.incremental_field
+        keys = response.primary_keys
+        partition = PartitionScheme.from_response(response)
+        if partition is not None:
+            partition = attrs.evolve(partition, keys=[sanitize_name(k) for k in partition.keys])
+        return Layout(
+            primary_keys=tuple(sanitize_name(k) for k in keys) if keys else None,
+            incremental_field=sanitize_name(field.field) if field else None,
+            incremental_field_type=field.type if field else None,
+            partition=partition,
+        )
+
+    def _check_layout(self, base: SchemaState) -> None:
+        has_watermark = base.position.watermark is not None or base.position.unfinished
+        changes = self.layout.changes_from(base.layout, has_watermark=has_watermark)
+        if not changes:
+            return
+        written = f" (by {base.written_by})" if base.written_by else ""
+        raise LayoutChangedError(
+            f"schema {self.schema!r}: the table {self.location.uri} was written{written} with"
+            f" another layout than {self.source.source_type!r} now declares: "
+            + "; ".join(changes)
+            + ". Syncing on would mix both in one table. Rewrite it with a full refresh"
+            f" (`headwater sync {self.source.source_type} --schema {self.schema}"
+            " --full-refresh`), or go back to the connector version that wrote it"
+        )
+
+    # --- MERGE and append: a commit per batch ------------------------------------------------
+
+    def _write_batches(self, batches: Iterable[pa.RecordBatch], tracker: Watermarks) -> None:
+        for batch in batches:
+            self._read(batch)
+            if self.plan.strategy is WriteStrategy.MERGE:
+                batch = self._deduplicated(self._checked_keys(batch))
+                values = self._values(batch)
+            else:
+                values = self._values(batch)
+                keep = tracker.admit(values, self._key_of(batch))
+                if not all(keep):
+                    batch, values = self._filter(batch, values, keep)
+            if batch.num_rows == 0:
+                continue
+            position = tracker.after(values, self._key_of(batch))
+            batch = self._partitioned(batch)
+            self.lock.confirm()
+            self._widen_if_needed(batch, tracker.position)
+            document = self._state(position, complete=False).to_document()
+            if self.plan.strategy is WriteStrategy.MERGE:
+                assert self.layout.primary_keys
+                version = self.writer.merge(
+                    batch,
+                    keys=self.layout.primary_keys,
+                    partitioned=self.layout.partition is not None,
+                    document=document,
+                )
+            else:
+                version = self.writer.append(
+                    batch, partitioned=self.layout.partition is not None, document=document
+                )
+            tracker.accept(position)
+            self._committed(version, batch.num_rows)
+
+    def _widen_if_needed(self, batch: pa.RecordBatch, position: Position) -> None:
+        import pyarrow as pa
+
+        table_schema = self.writer.arrow_schema()
+        if table_schema is None:
+            return
+        names = set(batch.schema.names)
+        fields, widened = [], False
+        for field in table_schema:
+            if field.name in names:
+                new = batch.schema.field(field.name)
+                old_type, new_type = column_type_of(field), column_type_of(new)
+                if old_type is not None and new_type is not None and old_type is not new_type:
+                    fields.append(new)
+                    widened = True
+                    continue
+            fields.append(field)
+        if widened:
+            # Same rows, same state: only the column types change, in one commit.
+            document = self._state(position, complete=False).to_document()
+            self._committed(self.writer.rewrite(pa.schema(fields), document=document), 0)
+
+    # --- full refresh: one replacing commit --------------------------------------------------
+
+    def _replace(
+        self, batches: Iterable[pa.RecordBatch], shape: TableShape, tracker: Watermarks
+    ) -> None:
+        import pyarrow as pa
+
+        dedupe = self.plan.sync_mode is SyncMode.INCREMENTAL and bool(self.layout.primary_keys)
+        keys: list[pa.Table] = []
+        with tempfile.TemporaryDirectory(prefix="headwater-") as folder:
+            staging = Staging(folder)
+            for batch in batches:
+                self._read(batch)
+                if dedupe:
+                    batch = self._deduplicated(self._checked_keys(batch))
+                    keys.append(self._key_columns(batch, offset=staging.rows))
+                tracker.accept(tracker.after(self._values(batch), self._key_of(batch)))
+                staging.add(self._partitioned(batch))
+            final = tracker.complete()
+            if staging.rows == 0 and self.writer.table is None:
+                return  # nothing read and nothing to replace: no table yet
+            schema = shape.arrow_schema()
+            if len(shape) == 0 and self.writer.table is not None:
+                schema = self.writer.arrow_schema()
+                assert schema is not None
+            elif self.layout.partition is not None:
+                schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
+            reader = staging.reader(schema)
+            if dedupe and keys:
+                reader = self._last_occurrences(reader, keys)
+            document = self._state(final, complete=True).to_document()
+            self.lock.confirm()
+            version = self.writer.replace(
+                reader, partitioned=self.layout.partition is not None, document=document
+            )
+            self._committed(version, staging.rows)
+            self.rows_written = self.writer.row_count()
+
+    def _key_columns(self, batch: pa.RecordBatch, *, offset: int) -> pa.Table:
+        import pyarrow as pa
+
+        assert self.layout.primary_keys
+        columns = {key: batch.column(key) for key in self.layout.primary_keys}
+        columns[_ROW_INDEX] = pa.array(range(offset, offset + batch.num_rows), type=pa.int64())
+        return pa.table(columns)
+
+    def _last_occurrences(
+        self, reader: pa.RecordBatchReader, keys: list[pa.Table]
+    ) -> pa.RecordBatchReader:
+        # A replacing read of a MERGE schema may meet a row twice (updated while read). Only
+        # the key columns of every row are held here, to keep the last occurrence of each.
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        assert self.layout.primary_keys
+        index = pa.concat_tables(keys, promote_options="permissive")
+        last = index.group_by(list(self.layout.primary_keys), use_threads=False).aggregate(
+            [(_ROW_INDEX, "max")]
+        )
+        if last.num_rows == index.num_rows:
+            return reader
+        winners = pc.sort_indices(last.column(f"{_ROW_INDEX}_max"))
+        keep = last.column(f"{_ROW_INDEX}_max").take(winners).combine_chunks()
+
+        def batches() -> Iterable[pa.RecordBatch]:
+            offset = 0
+            for batch in reader:
+                rows = pa.array(range(offset, offset + batch.num_rows), type=pa.int64())
+                offset += batch.num_rows
+                yield batch.filter(pc.is_in(rows, value_set=keep))
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+    # --- the end -----------------------------------------------------------------------------
+
+    def _finish(self, position: Position) -> None:
+        state = self._state(position, complete=True)
+        table = self.writer.table
+        if table is None:
+            return  # nothing was ever written: there is no table to hold a state
+        previous = self.previous
+        unchanged = (
+            not self.commits
+            and previous is not None
+            and previous.complete
+            and not previous.reset
+            and (previous.sync_mode, previous.layout, previous.position)
+            == (state.sync_mode, state.layout, state.position)
+            and mirrored_sequence(table) == previous.sequence
+        )
+        if unchanged:
+            self.final_state = previous
+            return
+        self.lock.confirm()
+        self._committed(self.writer.commit_state(state.to_document()), 0)
+        self.final_state = state
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _state(self, position: Position, *, complete: bool) -> SchemaState:
+        return SchemaState(
+            sequence=self.sequence + 1,
+            schema=self.schema,
+            sync_mode=self.plan.sync_mode,
+            layout=self.layout,
+            position=position if self.plan.tracks_watermark else Position(),
+            complete=complete,
+            run=self.run_id,
+            written_by=self.written_by,
+            written_at=self.runtime.clock.now().isoformat(timespec="seconds"),
+        )
+
+    def _committed(self, version: int, rows: int) -> None:
+        self.sequence += 1
+        self.commits.append(version)
+        self.rows_written += rows
+        progress = self.runtime.progress
+        if rows:
+            progress.emit(
+                ProgressEvent(
+                    kind=ProgressKind.ROWS, schema=self.schema, count=rows, detail="written"
+                )
+            )
+        progress.emit(
+            ProgressEvent(
+                kind=ProgressKind.MESSAGE,
+                schema=self.schema,
+                count=version,
+                detail=f"committed version {version}",
+            )
+        )
+
+    def _read(self, batch: pa.RecordBatch) -> None:
+        self.rows_read += batch.num_rows
+        self.runtime.progress.emit(
+            ProgressEvent(
+                kind=ProgressKind.ROWS, schema=self.schema, count=batch.num_rows, detail="read"
+            )
+        )
+
+    def _values(self, batch: pa.RecordBatch) -> list[Any]:
+        """The incremental field's comparable value in each row (variants included)."""
+        field, kind = self.layout.incremental_field, self.layout.incremental_field_type
+        if field is None or kind is None:
+            return [None] * batch.num_rows
+        columns = [
+            batch.column(name).to_pylist()
+            for name in batch.schema.names
+            if name == field or name.startswith(f"{field}__")
+        ]
+        values = []
+        for row in zip(*columns, strict=True) if columns else [()] * batch.num_rows:
+            raw = next((value for value in row if value is not None), None)
+            values.append(comparable(raw, kind))
+        return values
+
+    def _key_of(self, batch: pa.RecordBatch) -> Callable[[int], str]:
+        """A function from a row index to its key: the primary key, else a row fingerprint."""
+        keys = self.layout.primary_keys
+        cache: dict[str, list[Any]] = {}
+
+        def column(name: str) -> list[Any]:
+            if name not in cache:
+                cache[name] = (
+                    batch.column(name).to_pylist()
+                    if name in batch.schema.names
+                    else [None] * batch.num_rows
+                )
+            return cache[name]
+
+        def key_of(index: int) -> str:
+            if keys:
+                return orjson.dumps([column(k)[index] for k in keys], default=str).decode()
+            # No primary key: the row's non-null values, so a column added later (null in
+            # older rows) does not change the fingerprint of a row.
+            row = {n: column(n)[index] for n in batch.schema.names if n != PARTITION_COLUMN}
+            present = {n: v for n, v in row.items() if v is not None}
+            text = orjson.dumps(present, default=str, option=orjson.OPT_SORT_KEYS)
+            return "row:" + hashlib.md5(text, usedforsecurity=False).hexdigest()
+
+        return key_of
+
+    def _filter(
+        self, batch: pa.RecordBatch, values: list[Any], keep: list[bool]
+    ) -> tuple[pa.RecordBatch, list[Any]]:
+        import pyarrow as pa
+
+        mask = pa.array(keep, type=pa.bool_())
+        return batch.filter(mask), [v for v, k in zip(values, keep, strict=True) if k]
+
+    def _checked_keys(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        assert self.layout.primary_keys
+        for key in self.layout.primary_keys:
+            if key not in batch.schema.names:
+                raise PrimaryKeyError(
+                    f"schema {self.schema!r}: {batch.num_rows} row(s) lack the primary key"
+                    f" {key!r}, missing or null (the connector declares primary keys"
+                    f" {', '.join(self.layout.primary_keys)}); every row of an incremental"
+                    " schema needs its keys"
+                )
+            nulls = batch.column(key).null_count
+            if nulls:
+                raise PrimaryKeyError(
+                    f"schema {self.schema!r}: {nulls} row(s) have a null primary key {key!r};"
+                    " every row of an incremental schema needs its keys"
+                )
+        return batch
+
+    def _deduplicated(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """``batch`` with one row per primary key, the last occurrence winning."""
+        import pyarrow as pa
+
+        assert self.layout.primary_keys
+        keys = list(self.layout.primary_keys)
+        table = pa.Table.from_batches([batch])
+        indexed = table.select(keys).append_column(
+            _ROW_INDEX, pa.array(range(batch.num_rows), type=pa.int64())
+        )
+        last = indexed.group_by(keys, use_threads=False).aggregate([(_ROW_INDEX, "max")])
+        if last.num_rows == batch.num_rows:
+            return batch
+        import pyarrow.compute as pc
+
+        rows = pc.sort_indices(last.column(f"{_ROW_INDEX}_max"))
+        keep = last.column(f"{_ROW_INDEX}_max").take(rows).combine_chunks()
+        return batch.take(keep)
+
+    def _partitioned(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        scheme = self.layout.partition
+        if scheme is None:
+            return batch
+        return batch.append_column(PARTITION_COLUMN, partition_column(scheme, batch))

@@ -1,0 +1,78 @@
+"""The warehouse: Delta tables at ``<warehouse>/<connection>/<schema>``, local or in an object
+store, written by one writer at a time, each commit carrying the schema's sync state.
+
+- :mod:`~headwater.warehouse.location`: table URIs and storage options;
+- :mod:`~headwater.warehouse.writer`: MERGE, append, replace, rewrite, state-only commits;
+- :mod:`~headwater.warehouse.state_log`: state in commit metadata, read back;
+- :mod:`~headwater.warehouse.partitioning`: datetime, md5 and numerical buckets;
+- :mod:`~headwater.warehouse.lock`: one writer per table;
+- :mod:`~headwater.warehouse.staging` and :mod:`~headwater.warehouse.conform`: the pieces a
+  replacing commit streams through.
+
+Importing this package is light; pyarrow and deltalake load when a table is touched.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from headwater.warehouse.conform import conform
+from headwater.warehouse.location import OBJECT_STORE_SCHEMES, TableLocation, table_location
+from headwater.warehouse.lock import (
+    DEFAULT_LEASE,
+    LOCK_PATH,
+    Holder,
+    LeaseLock,
+    LocalLock,
+    TableLock,
+    lock_table,
+)
+from headwater.warehouse.partitioning import (
+    PARTITION_COLUMN,
+    UNPARSEABLE,
+    PartitionScheme,
+    parse_datetime,
+    partition_bucket,
+    partition_column,
+)
+from headwater.warehouse.staging import Staging
+from headwater.warehouse.state_log import (
+    APP_ID,
+    STATE_KEY,
+    check_sequence,
+    commit_properties,
+    mirrored_sequence,
+    read_state_document,
+    state_sequence,
+)
+from headwater.warehouse.writer import TableWriter, merge_predicate
+
+__all__ = [
+    "APP_ID",
+    "DEFAULT_LEASE",
+    "Holder",
+    "LOCK_PATH",
+    "LeaseLock",
+    "LocalLock",
+    "OBJECT_STORE_SCHEMES",
+    "PARTITION_COLUMN",
+    "PartitionScheme",
+    "STATE_KEY",
+    "Staging",
+    "TableLocation",
+    "TableLock",
+    "TableWriter",
+    "UNPARSEABLE",
+    "check_sequence",
+    "commit_properties",
+    "conform",
+    "lock_table",
+    "merge_predicate",
+    "mirrored_sequence",
+    "parse_datetime",
+    "partition_bucket",
+    "partition_column",
+    "read_state_document",
+    "state_sequence",
+    "table_location",
+]

@@ -1,0 +1,235 @@
+"""Writing a Delta table: MERGE, append, replace, and commits that carry only state.
+
+Every method commits data together with a state document (see
+:mod:`headwater.warehouse.state_log`) and refuses to commit unless the document's sequence
+directly follows the table's, so a second writer can never slip a commit in between.
+
+- :meth:`TableWriter.merge` upserts a batch on its primary keys (``incremental`` schemas). A
+  partitioned table also matches on the partition column, which lets Delta skip the files of
+  other buckets; that is sound because a row's partition key never changes.
+- :meth:`TableWriter.append` adds a batch (``append`` schemas).
+- :meth:`TableWriter.replace` swaps the whole table for a stream of batches in one commit
+  (full refresh), possibly with a new schema or partitioning.
+- :meth:`TableWriter.rewrite` widens column types (``int64`` to ``float64``) by rewriting the
+  table in one commit, streamed; Delta cannot change a column's type in place.
+- :meth:`TableWriter.commit_state` commits state alone and mirrors it in the table
+  properties, at the end of every sync.
+
+New columns are added by Delta's schema merge as batches bring them.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from headwater.errors import TableLockedError
+from headwater.warehouse.conform import conform
+from headwater.warehouse.partitioning import PARTITION_COLUMN
+from headwater.warehouse.state_log import (
+    STATE_KEY,
+    check_sequence,
+    commit_properties,
+    read_state_document,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    from headwater.warehouse.location import TableLocation
+
+__all__ = ["TableWriter", "merge_predicate"]
+
+
+def _quote(name: str) -> str:
+    # Delta's SQL parser folds unquoted names to lower case; quoting keeps ``createdAt``.
+    return '"' + name.replace('"', '""') + '"'
+
+
+def merge_predicate(keys: Sequence[str], *, partitioned: bool) -> str:
+    """The MERGE condition: every key equal, and the partition bucket when there is one.
+
+    .. versionadded:: 0.1
+    """
+    columns = [*keys, PARTITION_COLUMN] if partitioned else list(keys)
+    return " AND ".join(f"target.{_quote(c)} = source.{_quote(c)}" for c in columns)
+
+
+@contextlib.contextmanager
+def _fenced(uri: str) -> Iterator[None]:
+    """Turn Delta's refusal of a conflicting commit into the error a second writer gets."""
+    from deltalake.exceptions import CommitFailedError
+
+    try:
+        yield
+    except CommitFailedError as error:
+        raise TableLockedError(
+            f"another writer committed to {uri} while this sync ran ({error}); nothing was"
+            " committed by this step: run the sync again"
+        ) from error
+
+
+class TableWriter:
+    """The writer of one table; opened once per sync, holding the table's latest snapshot.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, location: TableLocation) -> None:
+        from deltalake import DeltaTable
+
+        self.location = location
+        self._table: DeltaTable | None = None
+        if DeltaTable.is_deltatable(location.uri, location.options()):
+            self._table = DeltaTable(location.uri, storage_options=location.options())
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def table(self) -> DeltaTable | None:
+        """The table as of the last commit, ``None`` until it exists."""
+        return self._table
+
+    @property
+    def version(self) -> int | None:
+        return None if self._table is None else self._table.version()
+
+    def arrow_schema(self) -> pa.Schema | None:
+        """The table's schema as Arrow types (with Headwater's field metadata)."""
+        import pyarrow as pa
+
+        if self._table is None:
+            return None
+        return pa.schema(self._table.schema().to_arrow())
+
+    def partition_columns(self) -> list[str]:
+        return [] if self._table is None else list(self._table.metadata().partition_columns)
+
+    def row_count(self) -> int:
+        return 0 if self._table is None else int(self._table.count())
+
+    def read_state(self) -> dict[str, Any] | None:
+        """The table's latest state document (see :func:`read_state_document`)."""
+        return None if self._table is None else read_state_document(self._table)
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def append(
+        self, batch: pa.RecordBatch, *, partitioned: bool, document: Mapping[str, Any]
+    ) -> int:
+        """Append ``batch``; create the table on the first write."""
+        from deltalake import write_deltalake
+
+        check_sequence(self._table, document)
+        if self._table is None:
+            self._create(batch, partitioned=partitioned, document=document)
+            return self._committed()
+        with _fenced(self.location.uri):
+            write_deltalake(
+                self._table,
+                batch,
+                mode="append",
+                schema_mode="merge",
+                commit_properties=commit_properties(document),
+            )
+        return self._committed()
+
+    def merge(
+        self,
+        batch: pa.RecordBatch,
+        *,
+        keys: Sequence[str],
+        partitioned: bool,
+        document: Mapping[str, Any],
+    ) -> int:
+        """Upsert ``batch`` (already deduplicated on ``keys``); create the table if needed."""
+        check_sequence(self._table, document)
+        if self._table is None:
+            self._create(batch, partitioned=partitioned, document=document)
+            return self._committed()
+        with _fenced(self.location.uri):
+            (
+                self._table.merge(
+                    batch,
+                    predicate=merge_predicate(keys, partitioned=partitioned),
+                    source_alias="source",
+                    target_alias="target",
+                    merge_schema=True,
+                    commit_properties=commit_properties(document),
+                )
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute()
+            )
+        return self._committed()
+
+    def replace(
+        self, reader: pa.RecordBatchReader, *, partitioned: bool, document: Mapping[str, Any]
+    ) -> int:
+        """Replace the table's rows, schema and partitioning with ``reader`` in one commit."""
+        from deltalake import write_deltalake
+
+        check_sequence(self._table, document)
+        with _fenced(self.location.uri):
+            write_deltalake(
+                self._table if self._table is not None else self.location.uri,
+                reader,
+                mode="overwrite",
+                schema_mode="overwrite",
+                partition_by=[PARTITION_COLUMN] if partitioned else None,
+                storage_options=self.location.options() if self._table is None else None,
+                commit_properties=commit_properties(document),
+            )
+        return self._committed()
+
+    def rewrite(self, schema: pa.Schema, *, document: Mapping[str, Any]) -> int:
+        """Rewrite every row to ``schema`` (wider types, new columns) in one commit."""
+        import pyarrow as pa
+
+        assert self._table is not None, "only an existing table is rewritten"
+        dataset = self._table.to_pyarrow_dataset()
+        batches = (conform(batch, schema) for batch in dataset.to_batches())
+        reader = pa.RecordBatchReader.from_batches(schema, batches)
+        return self.replace(
+            reader, partitioned=PARTITION_COLUMN in self.partition_columns(), document=document
+        )
+
+    def commit_state(self, document: Mapping[str, Any]) -> int:
+        """Commit ``document`` without data, and mirror it in the table properties."""
+        check_sequence(self._table, document)
+        assert self._table is not None, "state is committed to an existing table"
+        with _fenced(self.location.uri):
+            self._table.alter.set_table_properties(
+                {STATE_KEY: orjson.dumps(document).decode()},
+                raise_if_not_exists=False,
+                commit_properties=commit_properties(document),
+            )
+        return self._committed()
+
+    def _create(
+        self, batch: pa.RecordBatch, *, partitioned: bool, document: Mapping[str, Any]
+    ) -> None:
+        from deltalake import write_deltalake
+
+        with _fenced(self.location.uri):
+            write_deltalake(
+                self.location.uri,
+                batch,
+                mode="append",
+                partition_by=[PARTITION_COLUMN] if partitioned else None,
+                storage_options=self.location.options(),
+                commit_properties=commit_properties(document),
+            )
+
+    def _committed(self) -> int:
+        from deltalake import DeltaTable
+
+        # Re-open rather than trust in-place updates: the next commit's fence must see this one.
+        self._table = DeltaTable(self.location.uri, storage_options=self.location.options())
+        return self._table.version()

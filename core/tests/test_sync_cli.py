@@ -1,0 +1,150 @@
+"""`headwater sync` and `headwater reset` as a user runs them, with the built-in example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from object_store import moto_server
+
+from headwater import ManualClock
+from headwater.warehouse import lock_table, table_location
+
+from conftest import run_cli
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "example.toml"
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    return str(tmp_path / "warehouse")
+
+
+def sync(*args, env=None):
+    return run_cli("sync", "example", "--config", str(EXAMPLE), *args, env=env)
+
+
+def test_the_example_syncs_twice_from_the_command_line(warehouse):
+    first = sync("--warehouse", warehouse)
+    second = sync("--warehouse", warehouse)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    lines = first.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["orders", "events", "customers"]
+    assert "rows written (incremental)" in lines[0]
+    assert "; watermark updated_at = " in lines[0]
+    assert "rows written (append)" in lines[1]
+    assert lines[2].startswith("customers: 25 rows written (full_refresh)")
+    written = [int(line.split()[1].replace(",", "")) for line in lines]
+    again = [int(line.split()[1].replace(",", "")) for line in second.stdout.splitlines()]
+    # Only what changed in the second between the runs (and, for MERGE, the rows at the
+    # watermark) is written again; the shop's clock is the real one.
+    assert again[0] < 10 < written[0]
+    assert again[1] < 10 < written[1]
+    assert again[2] == 25
+    assert (Path(warehouse) / "example" / "orders" / "_delta_log").is_dir()
+
+
+def test_schemas_can_be_chosen_and_unknown_ones_are_named(warehouse):
+    only = sync("--warehouse", warehouse, "--schema", "customers")
+    unknown = sync("--warehouse", warehouse, "--schema", "ordrs")
+
+    assert only.stdout.startswith("customers: 25 rows written")
+    assert len(only.stdout.splitlines()) == 1
+    assert unknown.returncode == 2
+    assert "example has no schema 'ordrs' (did you mean 'orders'?)" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
+def test_reset_and_full_refresh_rewrite_the_tables(warehouse):
+    sync("--warehouse", warehouse, "-s", "events")
+
+    reset = run_cli(
+        "reset",
+        "example",
+        "--config",
+        str(EXAMPLE),
+        "-w",
+        warehouse,
+        "-s",
+        "events",
+        "-s",
+        "orders",
+    )
+    after_reset = sync("--warehouse", warehouse, "-s", "events")
+    full = sync("--warehouse", warehouse, "-s", "events", "--full-refresh")
+
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.splitlines() == [
+        "events: state dropped; the next sync rewrites the table",
+        "orders: no table yet; nothing to reset",
+    ]
+    assert "(append, table rewritten)" in after_reset.stdout
+    assert "(append, table rewritten)" in full.stdout
+
+
+def test_a_table_another_sync_is_writing_is_a_one_line_error(warehouse):
+    location = table_location(warehouse, "example", "customers")
+
+    with lock_table(location, clock=ManualClock(), purpose="a test"):
+        result = sync("--warehouse", warehouse, "--schema", "customers")
+
+    assert result.returncode == 2
+    assert "is being written by process" in result.stderr
+    assert "(a test)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_one_failing_schema_does_not_stop_the_others(warehouse):
+    location = table_location(warehouse, "example", "orders")
+
+    with lock_table(location, clock=ManualClock(), purpose="a test"):
+        result = sync("--warehouse", warehouse)
+
+    assert result.returncode == 2
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["events", "customers"]
+    assert "orders: failed: table" in result.stderr
+    assert "1 of 3 schemas failed: orders" in result.stderr
+
+
+def test_the_warehouse_can_be_an_object_store_named_in_the_environment():
+    with moto_server() as s3:
+        env = {**s3.options(), "HEADWATER_WAREHOUSE": s3.new_warehouse()}
+
+        first = sync("--schema", "events", env=env)
+        second = sync("--schema", "events", env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert "rows written (append)" in first.stdout
+    assert "(append)" in second.stdout
+    assert int(second.stdout.split()[1]) < 10
+
+
+def test_the_example_is_listed_as_a_built_in_connector():
+    listing = run_cli("connectors")
+    info = run_cli("info", "example")
+    check = run_cli("generate", "--check", "example")
+
+    assert any(line.split()[:2] == ["example", "(built"] for line in listing.stdout.splitlines())
+    assert "orders" in info.stdout
+    assert "updated_at (datetime)" in info.stdout
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--connection", "../elsewhere"],
+            "connection name '../elsewhere' cannot be a table folder",
+        ),
+        (["--warehouse", "ftp://host/wh"], "has the scheme 'ftp'"),
+    ],
+)
+def test_a_bad_warehouse_or_connection_is_a_one_line_error(tmp_path, args, message):
+    result = sync("--warehouse", str(tmp_path), *args)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
