@@ -26,7 +26,7 @@ from headwater.emulator.failures import (
     TruncatedBodyFailure,
 )
 from headwater.emulator.handler import Handler, json_response
-from headwater.emulator.kit import ContractKit, InvalidConfig
+from headwater.emulator.kit import ContractKit, InvalidConfig, ParentLink, SchemaKit
 from headwater.emulator.server import EmulatorServer
 from headwater.emulator.store import RowStore
 from headwater.emulator.transport import emulator_transport
@@ -42,8 +42,10 @@ __all__ = [
     "Failure",
     "Handler",
     "InvalidConfig",
+    "ParentLink",
     "ResetFailure",
     "RowStore",
+    "SchemaKit",
     "StatusFailure",
     "TimeoutFailure",
     "TruncatedBodyFailure",

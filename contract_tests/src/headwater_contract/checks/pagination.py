@@ -1,0 +1,153 @@
+"""Pagination: a full read returns every row once and stops; a repeating API is stopped.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from headwater.errors import PaginationLoopError
+from headwater.sources import SourceInputs
+from headwater_contract.checks._common import Shown, examples, fail, fail_if
+from headwater_contract.observe import REQUEST_LIMIT, Exchange
+from headwater_contract.subject import Subject, key_of
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+__all__ = [
+    "a_repeating_api_is_stopped",
+    "full_read_returns_every_row_once",
+    "no_duplicate_query_params",
+]
+
+
+def _last(exchanges: tuple[Exchange, ...], count: int = 3) -> str:
+    return "; ".join(exchange.describe() for exchange in exchanges[-count:]) or "none"
+
+
+def _answered(exchanges: tuple[Exchange, ...]) -> int:
+    return sum(1 for e in exchanges if e.status is not None and 200 <= e.status < 300)
+
+
+def full_read_returns_every_row_once(subject: Subject, schema: str) -> None:
+    """A full read ends on its own and returns each of the emulator's rows exactly once.
+
+    .. versionadded:: 0.1
+    """
+    facts = subject.facts(schema)
+    result = subject.full_read(schema)
+    if result.exceeded:
+        fail(
+            f"the full read of {schema!r} did not stop: it sent more than {REQUEST_LIMIT}"
+            f" requests (the last: {_last(result.exchanges)}). The paginator never saw its"
+            " last page: check how the API marks it (no next link, an empty page, a"
+            ' has_more flag, a results="false" link)'
+        )
+    if result.error is not None:
+        hint = ""
+        if isinstance(result.error, PaginationLoopError):
+            hint = (
+                ". The loop guard stopped it: the paginator kept asking for pages after the"
+                " last (a next link or cursor that never ends); check how the API marks its"
+                " last page"
+            )
+        fail(f"the full read of {schema!r} failed: {subject.describe(result.error)}{hint}")
+    if not result.rows:
+        fail(
+            f"the full read of {schema!r} returned no rows, so nothing about it can be"
+            " checked; the emulator must serve rows for every schema (seed its store)"
+        )
+    problems = []
+    keys = subject.need_keys(facts, result.rows)
+    emulator = subject.reference.emulator
+    expected = subject.expected_keys(facts, emulator)
+    table = facts.kit.table or schema
+    if keys:
+        emitted = Counter(key_of(row, keys) for row in result.rows)
+        repeated = {key: count for key, count in emitted.items() if count > 1}
+        if repeated:
+            shown = examples(
+                Shown(f"{examples([key])} ({count} times)") for key, count in repeated.items()
+            )
+            problems.append(
+                f"{len(repeated)} rows came more than once ({shown}): a page was read twice."
+                " Check where the paginator starts (page 0 and page 1 may be the same page)"
+                " and how it steps"
+            )
+        wanted: set[Hashable] = set(expected)
+        missing = [key for key in expected if key not in emitted]
+        extra = [key for key in emitted if key not in wanted]
+        if missing:
+            problems.append(
+                f"{len(missing)} of the emulator's {len(wanted)} rows never came (e.g."
+                f" {examples(missing)}): a page was skipped, or the read stopped early"
+            )
+        if extra:
+            problems.append(
+                f"{len(extra)} rows are not in the emulator's table {table!r} (e.g."
+                f" {examples(extra)}); if the schema is served from another table, or its"
+                " keys are derived, declare SchemaKit(table=..., expected_key=...)"
+            )
+    elif len(result.rows) != len(expected):
+        # Without primary keys rows cannot be told apart: their number is all there is.
+        problems.append(
+            f"the read returned {len(result.rows)} rows, but the emulator's table {table!r}"
+            f" holds {len(expected)}"
+        )
+    if _answered(result.exchanges) == 1 and not facts.kit.single_page and not facts.is_fan_out:
+        problems.append(
+            f"the full read of {schema!r} took a single request, so its pagination was not"
+            " exercised: seed the emulator with more rows than fit on one page (or, if the"
+            " endpoint has no pagination, declare SchemaKit(single_page=True))"
+        )
+    fail_if(problems)
+
+
+def no_duplicate_query_params(subject: Subject, schema: str) -> None:
+    """No request of a full read sends a query parameter twice.
+
+    .. versionadded:: 0.1
+    """
+    result = subject.clean_full_read(schema)
+    problems = []
+    for exchange in result.exchanges:
+        counts = Counter(name for name, _ in exchange.url.params.multi_items())
+        twice = sorted(name for name, count in counts.items() if count > 1)
+        if twice:
+            problems.append(f"{exchange.describe()} sends {examples(twice)} more than once")
+    if problems:
+        fail(
+            f"{len(problems)} requests of the full read of {schema!r} repeat query parameters"
+            f" ({problems[0]}{'; ...' if len(problems) > 1 else ''}). A next URL already"
+            " carries its parameters: use it as the API sent it, and add back only filters"
+            " it lacks"
+        )
+
+
+def a_repeating_api_is_stopped(subject: Subject, schema: str) -> None:
+    """When the API answers every request with its first page, the read ends with an error.
+
+    .. versionadded:: 0.1
+    """
+    reference = subject.clean_full_read(schema)
+    if _answered(reference.exchanges) < 2:
+        return  # single page: nothing can repeat (the full-read check asks for more rows)
+    api = subject.api()
+    api.repeat_from(1)
+    result = subject.read(api, SourceInputs(schema_name=schema))
+    if result.exceeded:
+        fail(
+            f"when the API repeats its first page forever, the read of {schema!r} never stops"
+            f" (more than {REQUEST_LIMIT} requests): it needs a loop guard (the shared"
+            " PageReader has one) or a page limit (Endpoint.max_pages)"
+        )
+    if result.error is None:
+        fail(
+            f"when the API repeats its first page forever, the read of {schema!r} ends after"
+            f" {len(result.exchanges)} requests without an error, as if the repeated pages"
+            " were the data; a loop guard must end such a read with an error"
+            " (PaginationLoopError) so the sync does not commit it"
+        )

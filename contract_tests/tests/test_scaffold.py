@@ -1,0 +1,69 @@
+"""`headwater new`: the generated connector passes the contract suite and its own tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from headwater.scaffold import scaffold_connector
+
+from conftest import write_dist
+
+ROOT_CONFIG = Path(__file__).parents[2] / "pyproject.toml"
+
+
+@pytest.fixture
+def scaffolded(harness):
+    run = harness()
+    target = run.pytester.path / "plugins" / "connector-acme-books"
+    scaffold_connector("acme_books", target)
+    run.pytester.syspathinsert(target / "src")
+    write_dist(run.site, "connector-acme-books", {"acme_books": "connector_acme_books"})
+    yield run, target
+    for module in [m for m in sys.modules if m.startswith("connector_acme_books")]:
+        del sys.modules[module]
+
+
+def test_a_new_connector_passes_the_contract_suite_as_generated(scaffolded):
+    run, _ = scaffolded
+
+    outcome = run.run("--connector", "acme_books", "-rs")
+
+    assert outcome.failed == set(), outcome.messages
+    assert len(outcome.passed) == 28
+    # Nothing of it is skipped but what it has none of: a desc schema and a fan-out schema.
+    assert {name for name, result in outcome.outcomes.items() if result == "skipped"} == {
+        "test_desc_reads_resume_below_the_earliest_value[acme_books::-]",
+        "test_child_rows_carry_parent_fields[acme_books::-]",
+    }
+
+
+def test_a_new_connector_passes_its_own_tests(scaffolded):
+    run, target = scaffolded
+
+    result = run.pytester.runpytest(str(target / "tests"), "-p", "no:headwater_contract")
+
+    result.assert_outcomes(passed=12)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed")
+def test_a_new_connector_is_lint_clean_in_this_repository(tmp_path):
+    # Scaffolded where it would live, under the workspace's ruff configuration.
+    shutil.copy(ROOT_CONFIG, tmp_path / "pyproject.toml")
+    for name in ("acme_books", "x", "a_very_long_connector_name_for32"):
+        scaffold_connector(name, tmp_path / "plugins" / f"connector-{name}")
+
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "plugins"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

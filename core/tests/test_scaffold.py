@@ -1,0 +1,99 @@
+"""`headwater new`: a connector package in the repository's layout, or a clear refusal."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from headwater.cli import cli
+from headwater.config import render_config_module
+from headwater.scaffold import ConnectorNames, scaffold_connector
+from headwater.scaffold.templates import source_config
+
+EXPECTED = [
+    "pyproject.toml",
+    "README.md",
+    "CHANGELOG.md",
+    "src/connector_google_sheets/__init__.py",
+    "src/connector_google_sheets/source.py",
+    "src/connector_google_sheets/settings.py",
+    "src/connector_google_sheets/google_sheets.py",
+    "src/connector_google_sheets/testing.py",
+    "src/connector_google_sheets/api_inventory.md",
+    "src/connector_google_sheets/icon.svg",
+    "tests/test_google_sheets_source.py",
+    "tests/test_google_sheets.py",
+    "src/connector_google_sheets/_config.py",
+]
+
+
+def test_names_follow_from_the_source_type():
+    names = ConnectorNames(name="google_sheets")
+
+    assert names.distribution == "connector-google-sheets"
+    assert names.package == "connector_google_sheets"
+    assert names.camel == "GoogleSheets"
+    assert names.label == "Google Sheets"
+    assert names.spec().load == "connector_google_sheets.source:GoogleSheetsSource"
+
+
+def test_new_writes_the_package_under_plugins_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(cli, ["new", "google_sheets"])
+
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "plugins" / "connector-google-sheets"
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert written == sorted(EXPECTED)
+    assert 'nox -s "contract(google_sheets)"' in result.output
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'name = "connector-google-sheets"' in pyproject
+    assert 'google_sheets = "connector_google_sheets"' in pyproject
+    assert '"headwater>=0.1,<0.2"' in pyproject
+
+
+def test_the_generated_config_class_matches_the_generated_fields(tmp_path):
+    names = ConnectorNames(name="acme")
+    scaffold_connector("acme", tmp_path)
+
+    written = (tmp_path / "src" / "connector_acme" / "_config.py").read_text()
+
+    assert written == render_config_module(names.spec(), source_config(names.label))
+    assert "api_token: Secret" in written
+
+
+def test_nothing_in_a_new_connector_is_a_stub(tmp_path):
+    scaffold_connector("acme", tmp_path)
+
+    text = "\n".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+
+    for stub in ("TODO", "NotImplementedError", "FIXME", "...\n", "$"):
+        assert stub not in text.replace("$.", ""), stub
+
+
+def test_a_directory_with_files_is_never_overwritten(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+
+    result = CliRunner().invoke(cli, ["new", "acme", "--directory", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "already exists and is not empty" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("Acme", "must be lower-case letters"),
+        ("acme-books", "must be lower-case letters"),
+        ("source", "would collide with the package's own module"),
+        ("a" * 33, "longer than 32 characters"),
+    ],
+)
+def test_a_bad_name_is_refused_with_the_reason(tmp_path, name, says):
+    result = CliRunner().invoke(cli, ["new", name, "-d", str(tmp_path / "x")])
+
+    assert result.exit_code == 2
+    assert says in result.output
+    assert not (tmp_path / "x").exists()
