@@ -20,7 +20,8 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
-TEST_DEPS = ["pytest>=8", "ruff>=0.6"]
+# moto[server]: the local S3 emulator the warehouse tests start on 127.0.0.1.
+TEST_DEPS = ["pytest>=8", "ruff>=0.6", "moto[server]>=5.2"]
 LINT_DEPS = ["ruff>=0.6"]
 TYPECHECK_DEPS = ["mypy>=1.11"]
 
@@ -51,16 +52,100 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy, strict on core."""
-    session.install("-e", str(CORE), *TYPECHECK_DEPS)
-    session.run("mypy", "core/src/headwater")
+    """mypy, strict on core and the contract suite."""
+    session.install("-e", str(CORE), "-e", str(ROOT / "contract_tests"), *TYPECHECK_DEPS)
+    session.run("mypy", "core/src/headwater", "contract_tests/src")
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Install the host and every connector in plugins/, then show what is installed."""
+    """A real sync into ./warehouse, twice: the second run writes only what changed.
+
+    Uses the built-in `example` connector (no network, no account) and every connector in
+    plugins/ that is installed alongside; `nox -s demo -- --warehouse PATH` writes elsewhere.
+    """
     session.install("-e", str(CORE), *(f"-e{plugin}" for plugin in PLUGINS))
+    warehouse = session.posargs or ["--warehouse", "warehouse"]
     session.run("headwater", "connectors")
-    for plugin in PLUGINS:
-        name = plugin.name.removeprefix("connector-").replace("-", "_")
-        session.run("headwater", "info", name)
+    config = str(ROOT / "examples" / "example.toml")
+    session.log("first sync: everything the example shop has")
+    session.run("headwater", "sync", "example", "--config", config, *warehouse)
+    session.log("second sync: only what changed since the first")
+    session.run("headwater", "sync", "example", "--config", config, *warehouse)
+
+
+# --- the contract suite -------------------------------------------------------------------------
+
+CONTRACT = ROOT / "contract_tests"
+SUITE_SELF_TESTS = "suite"
+
+
+def _entry_point_name(plugin: Path) -> str:
+    """A connector's name (its entry point and source_type) from its folder name."""
+    return plugin.name.removeprefix("connector-").replace("-", "_")
+
+
+CONNECTORS = {_entry_point_name(plugin): plugin for plugin in PLUGINS}
+assert SUITE_SELF_TESTS not in CONNECTORS, "plugins/connector-suite would shadow contract(suite)"
+
+
+@nox.session
+@nox.parametrize("target", [SUITE_SELF_TESTS, *CONNECTORS], ids=[SUITE_SELF_TESTS, *CONNECTORS])
+def contract(session: nox.Session, target: str) -> None:
+    """The contract suite: contract(suite) tests the suite; contract(NAME) checks a connector.
+
+    Each connector is checked in a virtualenv holding only the host, the suite and that
+    connector (installed from a built wheel, as users get it), so an undeclared dependency or
+    a file missing from the wheel fails here; then its own tests run there too.
+    """
+    session.install("-e", str(CORE), "-e", str(CONTRACT))
+    if target == SUITE_SELF_TESTS:
+        session.install(*TEST_DEPS)  # the tests lint scaffolded connectors with ruff
+        if not CONNECTORS:
+            session.log(
+                "plugins/ holds no connectors yet: only the suite's own tests run (a reference"
+                " connector, and broken variants each of which must fail its check)"
+            )
+        _pytest(session, "contract_tests/tests", *session.posargs)
+        return
+    plugin = CONNECTORS[target]
+    session.install(str(plugin))
+    session.install("--force-reinstall", "--no-deps", str(plugin))  # this checkout's code
+    _pytest(session, "-p", "headwater_contract", "--connector", target, *session.posargs)
+    if (plugin / "tests").is_dir():
+        _pytest(session, str(plugin / "tests"))
+
+
+@nox.session
+def contract_all(session: nox.Session) -> None:
+    """Every connector installed together: dependency and name clashes; the catalog is current."""
+    session.install("-e", str(CORE), "-e", str(CONTRACT), *(str(p) for p in PLUGINS))
+    if CONNECTORS:
+        session.run("python", "-m", "pip", "check")
+        session.run("headwater", "connectors", env={"HEADWATER_STRICT_PLUGINS": "1"})
+        selection = [arg for name in CONNECTORS for arg in ("--connector", name)]
+        _pytest(session, "-p", "headwater_contract", *selection, *session.posargs)
+    else:
+        session.log("plugins/ holds no connectors yet: nothing to install together")
+    session.run("python", "-m", "headwater.catalog", "--check", "docs/connectors.md")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Write docs/connectors.md, the catalog of the connectors in plugins/, from their metadata."""
+    session.install("-e", str(CORE), *(f"-e{plugin}" for plugin in PLUGINS))
+    session.run("python", "-m", "headwater.catalog", "--output", "docs/connectors.md")
+
+
+# --- the benchmark ------------------------------------------------------------------------------
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark (bench/): a local API in its own process, then every runner's figures.
+
+    Not a default session and not in CI: it takes a minute or two and its figures depend on
+    the machine. ``nox -s bench -- rest_bench`` runs one runner.
+    """
+    session.install("-e", str(CORE))
+    session.run("python", "bench/run.py", *session.posargs)

@@ -18,6 +18,9 @@ MODULES = [
     "headwater.discovery",
     "headwater.emulator",
     "headwater.config",
+    "headwater.rest",
+    "headwater.sync",
+    "headwater.warehouse",
 ]
 
 

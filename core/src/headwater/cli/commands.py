@@ -15,6 +15,8 @@ import attrs
 import click
 
 from headwater.cli.app import UserError
+from headwater.cli.new_command import new_command
+from headwater.cli.sync_commands import SYNC_COMMANDS
 from headwater.discovery import Connector, get_registry
 
 if TYPE_CHECKING:
@@ -289,4 +291,6 @@ BUILTIN_COMMANDS: tuple[click.Command, ...] = (
     check_command,
     schemas_command,
     generate_command,
+    new_command,
+    *SYNC_COMMANDS,
 )
