@@ -1,0 +1,249 @@
+"""The endpoint catalog: every endpoint of the GitHub REST API this connector reads, as data.
+
+Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
+in api_inventory.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headwater import ErrorKind, ErrorRule, IncrementalField
+from headwater.rest import (
+    ClientConfig,
+    DependentEndpoint,
+    Endpoint,
+    IncrementalParams,
+    LinkHeaderPaginator,
+    ParentErrorPolicy,
+    RetryPolicy,
+)
+
+__all__ = [
+    "API_VERSION",
+    "BASE_URL",
+    "CLIENT",
+    "COMMITS",
+    "ENDPOINTS",
+    "ISSUES",
+    "LABEL",
+    "NON_RETRYABLE_ERRORS",
+    "PULL_REQUESTS",
+    "PULL_REQUEST_REVIEWS",
+    "RELEASES",
+    "REVIEWS_OF_PULL_REQUESTS",
+    "STARGAZERS",
+    "WORKFLOW_RUNS",
+]
+
+BASE_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+LABEL = "GitHub"
+
+CLIENT = ClientConfig(
+    base_url=BASE_URL,
+    headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION},
+    # GitHub asks not to retry before `x-ratelimit-reset`, which is up to an hour away (the
+    # primary limit is per hour); the default 120 s cap would give up on a spent limit.
+    retry=RetryPolicy(max_server_wait=3600.0, max_total_wait=4500.0),
+)
+
+# Every list below is paginated by the Link header (rel="next"), per_page at most 100; GitHub's
+# next links carry every query parameter of the request (since, sort, direction, state).
+_PAGES: dict[str, Any] = {
+    "paginator": LinkHeaderPaginator(),
+    "page_size": 100,
+    "page_size_param": "per_page",
+}
+_REPO = "/repos/{owner}/{repo}"
+
+UPDATED_AT = IncrementalField(field="updated_at", label="Updated at", type="datetime")
+
+
+def _drop_pull_requests(row: dict[str, Any]) -> dict[str, Any] | None:
+    # The issues list returns pull requests too, marked by a `pull_request` key; they are the
+    # `pull_requests` table's rows.
+    return None if "pull_request" in row else row
+
+
+ISSUES = Endpoint(
+    name="issues",
+    description="Issues of the repository, open and closed (pull requests are left out).",
+    path=f"{_REPO}/issues",
+    primary_keys=("id",),
+    # Ascending by update time, so the host can advance the watermark page by page; `since`
+    # filters on updated_at (inclusive), so an updated issue comes again.
+    params={"state": "all", "sort": "updated", "direction": "asc"},
+    **_PAGES,
+    incremental=IncrementalParams(start_param="since"),
+    incremental_fields=[UPDATED_AT],
+    partition_key="created_at",
+    sort_mode="asc",
+    normalize=_drop_pull_requests,
+)
+
+PULL_REQUESTS = Endpoint(
+    name="pull_requests",
+    description="Pull requests of the repository, open and closed.",
+    path=f"{_REPO}/pulls",
+    primary_keys=("id",),
+    # The pulls list has no `since` filter, but sorts by update time. Newest first, so an
+    # incremental read can stop at the watermark: github.py applies these bounds to the rows
+    # and stops at the first page that reaches below the lower one. Not sent to the API.
+    params={"state": "all", "sort": "updated", "direction": "desc"},
+    **_PAGES,
+    incremental=IncrementalParams(start_param="updated_from", end_param="updated_to"),
+    incremental_fields=[UPDATED_AT],
+    partition_key="created_at",
+    sort_mode="desc",
+)
+
+# The parent of the reviews fan-out: every pull request, oldest first, so pull requests opened
+# during the read land on the last page instead of shifting the pages still to come.
+PULL_REQUEST_PARENTS = PULL_REQUESTS.evolve(
+    params={"state": "all", "sort": "created", "direction": "asc"},
+    incremental=None,
+    incremental_fields=(),
+    sort_mode="asc",
+)
+
+
+def _committed_at(row: dict[str, Any]) -> dict[str, Any]:
+    # The commit's own dates are nested (commit.committer.date); `since`/`until` filter on
+    # them. A commit's dates are part of its sha, so they never change.
+    commit = row.get("commit") or {}
+    committer = commit.get("committer") or {}
+    author = commit.get("author") or {}
+    return {**row, "committed_at": committer.get("date"), "authored_at": author.get("date")}
+
+
+COMMITS = Endpoint(
+    name="commits",
+    description="Commits of the default branch, newest first.",
+    path=f"{_REPO}/commits",
+    primary_keys=("sha",),
+    **_PAGES,
+    # Newest first and no way to ask for oldest first: `until` carries the earliest value an
+    # interrupted read reached, so the next read continues below it.
+    incremental=IncrementalParams(start_param="since", end_param="until"),
+    incremental_fields=[
+        IncrementalField(field="committed_at", label="Committed at", type="datetime")
+    ],
+    partition_key="committed_at",
+    sort_mode="desc",
+    # 409 {"message": "Git Repository is empty."}: a repository without commits.
+    no_rows_statuses=[409],
+    normalize=_committed_at,
+)
+
+
+def _stargazer(row: dict[str, Any]) -> dict[str, Any]:
+    user = row.get("user") or {}
+    return {**row, "user_id": user.get("id"), "user_login": user.get("login")}
+
+
+STARGAZERS = Endpoint(
+    name="stargazers",
+    description="Users who starred the repository, with when they did.",
+    path=f"{_REPO}/stargazers",
+    primary_keys=("user_id",),
+    # Only this media type adds `starred_at` (rows become {"starred_at", "user"}).
+    headers={"Accept": "application/vnd.github.star+json"},
+    **_PAGES,
+    # No filter parameter: the list is read whole (full refresh).
+    partition_key="starred_at",
+    normalize=_stargazer,
+)
+
+RELEASES = Endpoint(
+    name="releases",
+    description="Releases of the repository (published and drafts the token may see).",
+    path=f"{_REPO}/releases",
+    primary_keys=("id",),
+    **_PAGES,
+    # No filter parameter: the list is read whole (full refresh).
+    partition_key="created_at",
+)
+
+WORKFLOW_RUNS = Endpoint(
+    name="workflow_runs",
+    description="GitHub Actions workflow runs of the repository, newest first.",
+    path=f"{_REPO}/actions/runs",
+    primary_keys=("id",),
+    data_selector="workflow_runs",
+    **_PAGES,
+    # Read whole: the `created` filter caps a listing at 1,000 runs (documented), which
+    # would end an incremental read early without an error, and a run's status changes after
+    # it is created, so a creation-time watermark would miss those updates.
+    partition_key="created_at",
+    sort_mode="desc",
+)
+
+PULL_REQUEST_REVIEWS = Endpoint(
+    name="pull_request_reviews",
+    description="Reviews of every pull request, read per pull request.",
+    path=f"{_REPO}/pulls/{{pull_number}}/reviews",
+    primary_keys=("id",),
+    **_PAGES,
+    # No partition: `submitted_at` is null for a pending review.
+)
+
+REVIEWS_OF_PULL_REQUESTS = DependentEndpoint(
+    parent_name="pull_requests",
+    resolve_param="pull_number",
+    resolve_field="number",
+    include_from_parent=("id", "number"),
+    renames={"number": "pull_number"},
+    # A pull request deleted (or made invisible) between the two reads answers 404.
+    parent_errors=ParentErrorPolicy(skip_statuses=[404]),
+)
+
+ENDPOINTS = {
+    endpoint.name: endpoint
+    for endpoint in (
+        ISSUES,
+        PULL_REQUESTS,
+        COMMITS,
+        STARGAZERS,
+        RELEASES,
+        WORKFLOW_RUNS,
+        PULL_REQUEST_REVIEWS,
+    )
+}
+
+
+def _needs(permission: str, scope: str) -> str:
+    return (
+        f"The {LABEL} token may not read this: a fine-grained token needs the repository"
+        f" permission '{permission}' (read); a classic token needs the '{scope}' scope for a"
+        " private repository"
+    )
+
+
+# 403s that are rate limits never get here: the client retries them (x-ratelimit-remaining 0,
+# retry-after, or "rate limit" in the message). The permission rules name the permission the
+# endpoint's documentation requires; the first match wins, so the generic one comes last.
+NON_RETRYABLE_ERRORS = (
+    # Raised by github.repository() before any request (the form cannot check a pattern yet).
+    ErrorRule(
+        text="expected owner/repo",
+        message="Set `repository` to owner/repo, as in the repository's URL on github.com",
+    ),
+    ErrorRule(
+        kind=ErrorKind.AUTHENTICATION,
+        message=f"{LABEL} rejected the token (Bad credentials): create a new personal access"
+        " token and update the config",
+    ),
+    ErrorRule(kind=ErrorKind.PERMISSION, text="/actions/runs", message=_needs("Actions", "repo")),
+    ErrorRule(kind=ErrorKind.PERMISSION, text="/pulls", message=_needs("Pull requests", "repo")),
+    ErrorRule(kind=ErrorKind.PERMISSION, text="/issues", message=_needs("Issues", "repo")),
+    ErrorRule(kind=ErrorKind.PERMISSION, text="/commits", message=_needs("Contents", "repo")),
+    ErrorRule(kind=ErrorKind.PERMISSION, text="/releases", message=_needs("Contents", "repo")),
+    ErrorRule(kind=ErrorKind.PERMISSION, message=_needs("Metadata", "repo")),
+    ErrorRule(
+        kind=ErrorKind.NOT_FOUND,
+        message=f"{LABEL} shows no such repository to this token (a private repository the"
+        " token cannot see answers 404 too): check `repository` and the token's repository"
+        " access",
+    ),
+)
