@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_config_samples import SECRET, forget_package, generate, sample_source_config, valid_input
 
-from headwater import Secret
+from headwater import Secret, TextField
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
 from headwater.errors import ConfigError
 
@@ -319,3 +319,45 @@ def test_secret_values_never_appear_in_problems(
         structure(config_class, changed(**changes))
     assert SECRET not in str(caught.value)
     assert SECRET not in repr(caught.value.problems)
+
+
+REPOSITORY = TextField(
+    name="repository",
+    label="Repository",
+    pattern=r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+",
+    pattern_hint="owner/repo, such as PostHog/posthog",
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("PostHog/posthog", None),
+        ("posthog", "expected owner/repo, such as PostHog/posthog @ $.repository"),
+        ("a/b/c", "expected owner/repo, such as PostHog/posthog @ $.repository"),
+        (" PostHog/posthog", "expected owner/repo, such as PostHog/posthog @ $.repository"),
+    ],
+)
+def test_a_text_pattern_is_checked_on_load_against_the_whole_value(value, problem):
+    from headwater.config.checks import check_field_values
+
+    problems = [str(p) for p in check_field_values([REPOSITORY], {"repository": value})]
+
+    assert problems == ([problem] if problem else [])
+
+
+def test_a_text_pattern_reaches_the_form_schema_anchored():
+    from headwater import SourceConfig, SourceSpec
+    from headwater.config import form_json_schema
+
+    spec = SourceSpec(source_type="gh", contract_major=1, label="GH", load="connector_gh.s:S")
+    schema = form_json_schema(spec, SourceConfig(label="GH", fields=[REPOSITORY]))
+
+    assert schema["properties"]["repository"]["pattern"] == (
+        r"^(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)$"
+    )
+
+
+def test_a_field_pattern_must_be_a_regular_expression():
+    with pytest.raises(ValueError, match="is not a regular expression"):
+        TextField(name="repository", label="Repository", pattern="[unclosed")

@@ -7,7 +7,7 @@ import pytest
 from connector_github._config import GithubConfig
 from connector_github.source import GithubSource
 from connector_github.testing import REPOSITORY, TOKEN, GithubApi, kit
-from headwater import Runtime, SourceInputs
+from headwater import Runtime, Secret, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
 from headwater.emulator import ResetFailure, StatusFailure
 from headwater.errors import ConfigError, classify
@@ -20,6 +20,11 @@ def config(**overrides: str) -> GithubConfig:
     return structure_source_config(
         GithubConfig, SOURCE.get_source_config(), raw, resolvers=BUILTIN_RESOLVERS
     )
+
+
+def built_in_code(repository: str) -> GithubConfig:
+    """A config made in code, which skips the checks a config file goes through."""
+    return GithubConfig(repository=repository, token=Secret(TOKEN))
 
 
 def test_the_source_type_is_the_entry_point_name():
@@ -120,11 +125,24 @@ def test_an_unknown_repository_is_reported():
     assert "octo-org/missing" in message
 
 
-@pytest.mark.parametrize("repository", ["octo-repo", "octo-org/", "/octo-repo", "a/b/c", "a b/c"])
-def test_a_repository_not_of_the_form_owner_repo_fails_before_any_request(repository):
+MALFORMED = ["octo-repo", "octo-org/", "/octo-repo", "a/b/c", "a b/c"]
+
+
+@pytest.mark.parametrize("repository", MALFORMED)
+def test_a_repository_not_of_the_form_owner_repo_is_refused_when_the_config_loads(repository):
+    with pytest.raises(ConfigError) as caught:
+        config(repository=repository)
+
+    assert [str(problem) for problem in caught.value.problems] == [
+        "expected owner/repo, like octo-org/octo-repo @ $.repository"
+    ]
+
+
+@pytest.mark.parametrize("repository", MALFORMED)
+def test_a_malformed_repository_built_in_code_fails_before_any_request(repository):
     api = GithubApi()
 
-    ok, message = SOURCE.validate_credentials(config(repository=repository), kit.runtime(api))
+    ok, message = SOURCE.validate_credentials(built_in_code(repository), kit.runtime(api))
 
     assert not ok
     assert "expected owner/repo" in message
@@ -135,7 +153,7 @@ def test_a_repository_not_of_the_form_owner_repo_fails_before_any_request(reposi
 def test_a_sync_of_a_malformed_repository_fails_at_its_path_with_a_rule():
     with pytest.raises(ConfigError) as caught:
         SOURCE.source_for_pipeline(
-            config(repository="octo-repo"),
+            built_in_code("octo-repo"),
             SourceInputs(schema_name="issues"),
             kit.runtime(GithubApi()),
         )

@@ -72,6 +72,10 @@ def _check_text(field: TextField, value: object, path: str) -> list[ConfigProble
         return [ConfigProblem(path=path, message="expected an email address")]
     if field.kind is TextKind.URL and not _is_web_url(value):
         return [ConfigProblem(path=path, message="expected an http(s) URL with a host")]
+    if field.pattern is not None and not re.fullmatch(field.pattern, value):
+        # The hint, never the value: a text field may still hold something private.
+        expected = field.pattern_hint or f"a value matching {field.pattern}"
+        return [ConfigProblem(path=path, message=f"expected {expected}")]
     return []
 
 

@@ -165,6 +165,9 @@ def _text(field: TextField) -> dict[str, Any]:
         result["format"] = _TEXT_FORMATS[field.kind]
     if field.kind is TextKind.TEXTAREA:
         result["x-headwater-widget"] = "textarea"
+    if field.pattern is not None:
+        # JSON Schema patterns are unanchored; the host matches the whole value.
+        result["pattern"] = f"^(?:{field.pattern})$"
     if field.default is not None:
         result["default"] = field.default
     return result

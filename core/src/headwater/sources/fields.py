@@ -12,7 +12,7 @@ import enum
 import keyword
 import re
 from collections.abc import Iterable, Iterator
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -67,6 +67,14 @@ def _options(value: Iterable[SelectOption]) -> tuple[SelectOption, ...]:
     return tuple(value)
 
 
+def _check_pattern(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"pattern {value!r} is not a regular expression: {error}") from None
+
+
 @attrs.frozen(kw_only=True)
 class _FieldBase:
     name: str = attrs.field(validator=_check_name)
@@ -82,6 +90,10 @@ class TextField(_FieldBase):
 
     kind: TextKind = attrs.field(default=TextKind.TEXT, converter=TextKind)
     default: str | None = None
+    pattern: str | None = attrs.field(default=None, validator=_check_pattern)
+    """A regular expression the whole value must match (``owner/repo``), checked on load."""
+    pattern_hint: str = ""
+    """What a matching value looks like, for the error message (``"owner/repo"``)."""
 
 
 @attrs.frozen(kw_only=True)

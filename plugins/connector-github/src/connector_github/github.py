@@ -48,9 +48,9 @@ REJECTED = (
     " update the config"
 )
 
-# GitHub's documented rules: an owner is alphanumeric with single hyphens; a repository name
-# is letters, digits, `.`, `-` and `_`. Checked before any request, so a typo fails clearly.
-_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+# The form checks settings.REPOSITORY_PATTERN when a config file is loaded; this check covers
+# configs built in code, before any request, so a typo fails clearly.
+_REPOSITORY = re.compile(f"^{settings.REPOSITORY_PATTERN}$")
 
 
 def repository(config: GithubConfig) -> tuple[str, str]:

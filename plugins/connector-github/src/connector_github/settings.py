@@ -31,12 +31,17 @@ __all__ = [
     "PULL_REQUESTS",
     "PULL_REQUEST_REVIEWS",
     "RELEASES",
+    "REPOSITORY_PATTERN",
     "REVIEWS_OF_PULL_REQUESTS",
     "STARGAZERS",
     "WORKFLOW_RUNS",
 ]
 
 BASE_URL = "https://api.github.com"
+
+# GitHub's documented rules: an owner is alphanumeric with single hyphens (at most 39
+# characters); a repository name is letters, digits, `.`, `-` and `_`.
+REPOSITORY_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}"
 API_VERSION = "2022-11-28"
 LABEL = "GitHub"
 

@@ -14,6 +14,7 @@ from connector_github import (
 from connector_github.settings import (
     ENDPOINTS,
     NON_RETRYABLE_ERRORS,
+    REPOSITORY_PATTERN,
 )
 from headwater import SecretField, Source, SourceConfig, TextField
 
@@ -57,6 +58,8 @@ class GithubSource(
                     label="Repository",
                     caption="owner/repo, as in the repository's URL on github.com.",
                     placeholder="octo-org/octo-repo",
+                    pattern=REPOSITORY_PATTERN,
+                    pattern_hint="owner/repo, like octo-org/octo-repo",
                 ),
                 SecretField(
                     name="token",
