@@ -117,6 +117,9 @@ def _section(connector: Connector, source: Source[Any]) -> list[str]:
         response = responses.get(schema.name)
         keys = ", ".join(response.primary_keys or ()) if response is not None else "?"
         sort = str(response.sort_mode) if response is not None else "?"
+        if not schema.incremental_fields:
+            # Sort order only steers watermarks; a schema without one is read whole.
+            sort = "-"
         partition = _partition(response)
         incremental = ", ".join(f"{f.field} ({f.type})" for f in schema.incremental_fields)
         modes = ", ".join(str(mode) for mode in schema.sync_modes)
