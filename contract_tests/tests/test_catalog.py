@@ -26,7 +26,7 @@ def test_the_catalog_shows_fields_and_schemas_with_keys_and_order(harness):
         " | incremental, append, full_refresh |"
     ) in text
     assert "| `events` | id | occurred_at (datetime) | desc |" in text
-    assert "| `members` | _projects_id, user | - | asc | - | full_refresh |" in text
+    assert "| `members` | _projects_id, user | - | - | - | full_refresh |" in text
 
 
 def test_a_stale_catalog_fails_the_check(harness, tmp_path, capsys):
