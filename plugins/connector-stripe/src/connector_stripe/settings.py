@@ -1,0 +1,180 @@
+"""The endpoint catalog: every list of the Stripe API this connector reads, as data.
+
+Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
+in api_inventory.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from headwater import ErrorKind, ErrorRule, IncrementalField
+from headwater.rest import (
+    ClientConfig,
+    Endpoint,
+    EpochSeconds,
+    HasMorePaginator,
+    IncrementalParams,
+)
+
+__all__ = [
+    "BALANCE_TRANSACTIONS",
+    "BASE_URL",
+    "CHARGES",
+    "CLIENT",
+    "CUSTOMERS",
+    "ENDPOINTS",
+    "INVOICES",
+    "LABEL",
+    "NON_RETRYABLE_ERRORS",
+    "PAYMENT_INTENTS",
+    "PRICES",
+    "PRODUCTS",
+    "REFUNDS",
+    "SUBSCRIPTIONS",
+]
+
+BASE_URL = "https://api.stripe.com"
+LABEL = "Stripe"
+
+# No Stripe-Version header: rows take the account's default API version, as the account's
+# own dashboard and webhooks do (see api_inventory.md, "API version").
+CLIENT = ClientConfig(base_url=BASE_URL)
+
+CREATED = IncrementalField(field="created", label="Created", type="timestamp")
+
+
+def _created_at(row: dict[str, Any]) -> dict[str, Any]:
+    # `created` is Unix seconds; the partition key is the same instant as an ISO datetime,
+    # because datetime partitions are checked to hold datetimes. `created` stays as sent: it
+    # is the incremental field and the value `created[gte]` compares with.
+    created = row.get("created")
+    if isinstance(created, int) and not isinstance(created, bool):
+        moment = dt.datetime.fromtimestamp(created, tz=dt.UTC)
+        return {**row, "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return row
+
+
+# Every list: `{"object": "list", "data": [...], "has_more": bool, "url": ...}`, newest first
+# by creation, `limit` 1..100, the next page starts after the last object's id
+# (`starting_after`). `created[gte]`/`created[lte]` take Unix seconds, bounds inclusive.
+# The cursor paginator keeps the first request's query (the `created` bounds included).
+# Lists cannot be asked to ascend, so the order is desc and an interrupted read resumes
+# below the earliest `created` it reached (`created[lte]`).
+_LIST: dict[str, Any] = {
+    "primary_keys": ("id",),
+    "data_selector": "data",
+    "paginator": HasMorePaginator(
+        has_more_path="has_more", cursor_field="id", cursor_param="starting_after"
+    ),
+    "page_size": 100,
+    "page_size_param": "limit",
+    "incremental": IncrementalParams(
+        start_param="created[gte]", end_param="created[lte]", format=EpochSeconds()
+    ),
+    "incremental_fields": [CREATED],
+    # `created` never changes after creation, so a row stays in its partition.
+    "partition_key": "created_at",
+    "normalize": _created_at,
+    "sort_mode": "desc",
+}
+
+CHARGES = Endpoint(
+    name="charges", description="Charges, newest first.", path="/v1/charges", **_LIST
+)
+CUSTOMERS = Endpoint(
+    name="customers",
+    description="Customers (deleted ones are not listed).",
+    path="/v1/customers",
+    **_LIST,
+)
+INVOICES = Endpoint(
+    name="invoices",
+    description="Invoices in every status, drafts included.",
+    path="/v1/invoices",
+    **_LIST,
+)
+SUBSCRIPTIONS = Endpoint(
+    name="subscriptions",
+    description="Subscriptions in every status, canceled ones included.",
+    path="/v1/subscriptions",
+    # Without `status`, canceled subscriptions are left out of the list.
+    params={"status": "all"},
+    **_LIST,
+)
+PAYMENT_INTENTS = Endpoint(
+    name="payment_intents",
+    description="PaymentIntents, newest first.",
+    path="/v1/payment_intents",
+    **_LIST,
+)
+REFUNDS = Endpoint(
+    name="refunds", description="Refunds, newest first.", path="/v1/refunds", **_LIST
+)
+BALANCE_TRANSACTIONS = Endpoint(
+    name="balance_transactions",
+    description="Balance transactions: every movement of the account's balance.",
+    path="/v1/balance_transactions",
+    **_LIST,
+)
+PRODUCTS = Endpoint(
+    name="products",
+    description="Products, active and archived.",
+    path="/v1/products",
+    **_LIST,
+)
+PRICES = Endpoint(
+    name="prices", description="Prices, active and archived.", path="/v1/prices", **_LIST
+)
+
+ENDPOINTS = {
+    endpoint.name: endpoint
+    for endpoint in (
+        CHARGES,
+        CUSTOMERS,
+        INVOICES,
+        SUBSCRIPTIONS,
+        PAYMENT_INTENTS,
+        REFUNDS,
+        BALANCE_TRANSACTIONS,
+        PRODUCTS,
+        PRICES,
+    )
+}
+
+# Rules match on the typed error first (status kind), so the connected-account rule, which
+# narrows a 403 by Stripe's wording, comes before the generic permission rule. Stripe's own
+# `error.message` is in the error itself (stripe.py puts it there); these say what to do.
+NON_RETRYABLE_ERRORS = (
+    ErrorRule(
+        text="expected a secret key",
+        message="Set `secret_key` to a Stripe secret key (sk_live_..., sk_test_...) or a"
+        " restricted key (rk_live_..., rk_test_...), not a publishable key",
+    ),
+    ErrorRule(
+        kind=ErrorKind.AUTHENTICATION,
+        message=f"{LABEL} rejected the secret key: copy a current key from Developers > API keys"
+        " in the Stripe Dashboard (a rolled or deleted key stops working)",
+    ),
+    ErrorRule(
+        kind=ErrorKind.PERMISSION,
+        text="does not have access to account",
+        message=f"The {LABEL} key may not act for the configured connected account: check"
+        " `account_id`, and that the account is still connected to the platform",
+    ),
+    ErrorRule(
+        kind=ErrorKind.PERMISSION,
+        message=f"The {LABEL} restricted key lacks a read permission this table needs: give it"
+        " Read on the resource named in the error, or use a secret key",
+    ),
+    ErrorRule(
+        kind=ErrorKind.NOT_FOUND,
+        message=f"{LABEL} answered 404 for a list endpoint: check `account_id`",
+    ),
+    ErrorRule(
+        kind=ErrorKind.BAD_REQUEST,
+        message=f"{LABEL} refused the request (invalid_request_error); the error names the"
+        " parameter",
+    ),
+)

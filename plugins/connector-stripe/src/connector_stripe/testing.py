@@ -1,0 +1,390 @@
+"""The Stripe API emulator, written from Stripe's documentation, and the contract kit.
+
+The emulator answers as api_inventory.md says the API does (with the references there); it
+is written from that documentation, never from settings.py, or it would agree with the
+connector's mistakes. What it follows:
+
+- The secret key as the basic-auth user name (empty password), or ``Authorization: Bearer
+  <key>``. No key: ``401`` "You did not provide an API key"; an unknown key: ``401``
+  "Invalid API Key provided: sk_test_****abcd" (the key masked), both
+  ``{"error": {"type": "invalid_request_error", "message": ...}}``.
+- A restricted key (:data:`RESTRICTED_KEY`) may read charges only; any other list is ``403``
+  with a message naming the missing permission.
+- ``Stripe-Account: acct_...`` reads a connected account (:data:`CONNECTED_ACCOUNT`, a few
+  charges of its own); an account the key cannot reach is ``403`` "does not have access to
+  account".
+- Lists ``/v1/{charges,customers,invoices,subscriptions,payment_intents,refunds,
+  balance_transactions,products,prices}`` answer ``{"object": "list", "url", "has_more",
+  "data"}``, newest first (``created`` desc, then id desc for objects of the same second).
+  ``limit`` 1..100 (default 10); ``starting_after`` / ``ending_before`` take an object id and
+  are mutually exclusive; an unknown id is ``400 resource_missing``.
+- ``created`` (exact), ``created[gt]``, ``created[gte]``, ``created[lt]``, ``created[lte]``:
+  Unix seconds; anything else is ``400 parameter_invalid_integer``. An unknown query
+  parameter is ``400 parameter_unknown``, as Stripe answers "Received unknown parameter".
+- ``/v1/subscriptions`` leaves canceled subscriptions out unless ``status=canceled`` or
+  ``status=all``.
+- An unknown path is ``404`` "Unrecognized request URL". Inject ``429``s (:func:`rate_limited`),
+  5xx and timeouts through :meth:`~headwater.emulator.Emulator.inject`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import operator
+from typing import TYPE_CHECKING, Any
+
+from headwater.emulator import (
+    ContractKit,
+    Emulator,
+    InvalidConfig,
+    StatusFailure,
+    json_response,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import httpx
+
+__all__ = [
+    "CONNECTED_ACCOUNT",
+    "OBJECTS",
+    "RESTRICTED_KEY",
+    "SECRET_KEY",
+    "StripeApi",
+    "error_body",
+    "kit",
+    "rate_limited",
+]
+
+SECRET_KEY = "sk_test_51ContractSecretKey0001"
+RESTRICTED_KEY = "rk_test_51ContractRestricted0002"
+CONNECTED_ACCOUNT = "acct_1ContractConnected"
+_START = int(dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC).timestamp())
+_DEFAULT_LIMIT = 10
+_MAX_LIMIT = 100
+
+# list path -> (object name, id prefix, rows seeded)
+OBJECTS: dict[str, tuple[str, str, int]] = {
+    "charges": ("charge", "ch", 130),
+    "customers": ("customer", "cus", 120),
+    "invoices": ("invoice", "in", 110),
+    "subscriptions": ("subscription", "sub", 105),
+    "payment_intents": ("payment_intent", "pi", 125),
+    "refunds": ("refund", "re", 101),
+    "balance_transactions": ("balance_transaction", "txn", 140),
+    "products": ("product", "prod", 102),
+    "prices": ("price", "price", 103),
+}
+# Filters each list documents besides pagination and `created` (the emulator refuses others).
+_FILTERS: dict[str, frozenset[str]] = {
+    "charges": frozenset({"customer", "payment_intent", "transfer_group"}),
+    "customers": frozenset({"email", "test_clock"}),
+    "invoices": frozenset({"customer", "status", "subscription", "collection_method"}),
+    "subscriptions": frozenset({"customer", "price", "status", "collection_method"}),
+    "payment_intents": frozenset({"customer"}),
+    "refunds": frozenset({"charge", "payment_intent"}),
+    "balance_transactions": frozenset({"currency", "payout", "source", "type"}),
+    "products": frozenset({"active", "ids", "shippable", "url"}),
+    "prices": frozenset({"active", "currency", "lookup_keys", "product", "type"}),
+}
+_COMMON = frozenset({"limit", "starting_after", "ending_before", "expand[]"})
+_CREATED_CHECKS: dict[str, Callable[[int, int], bool]] = {
+    "created": operator.eq,
+    "created[gt]": operator.gt,
+    "created[gte]": operator.ge,
+    "created[lt]": operator.lt,
+    "created[lte]": operator.le,
+}
+_SUBSCRIPTION_STATUSES = (
+    "active",
+    "past_due",
+    "unpaid",
+    "canceled",
+    "incomplete",
+    "incomplete_expired",
+    "trialing",
+    "paused",
+)
+
+
+# What changes on an object after it is created, per list (add_rows).
+_CHANGES: dict[str, dict[str, Any]] = {
+    "charges": {"refunded": True, "amount_refunded": 1000},
+    "customers": {"email": "changed@example.com"},
+    "invoices": {"status": "void"},
+    "subscriptions": {"status": "canceled"},
+    "payment_intents": {"status": "canceled"},
+    "refunds": {"status": "failed"},
+    "balance_transactions": {"status": "pending"},
+    "products": {"active": False},
+    "prices": {"active": False},
+}
+
+
+def error_body(message: str, *, type_: str = "invalid_request_error", **extra: str) -> Any:
+    """Stripe's error envelope."""
+    return {"error": {"type": type_, "message": message, **extra}}
+
+
+def _error(status: int, message: str, **extra: str) -> httpx.Response:
+    return json_response(status, error_body(message, **extra))
+
+
+def _masked(key: str) -> str:
+    # Stripe shows the key's mode prefix and its last four characters.
+    prefix = "_".join(key.split("_")[:2]) + "_" if key.count("_") >= 2 else ""
+    return f"{prefix}****{key[-4:]}"
+
+
+def rate_limited() -> StatusFailure:
+    """A 429 as Stripe documents it: no Retry-After, so the client backs off.
+
+    The rate-limit pages do not show the body; since API version 2015-09-08 it carries no
+    ``rate_limit`` code, so the emulator sends a message only.
+    """
+    return StatusFailure(
+        status=429,
+        json=error_body(
+            "Request rate limit exceeded. Learn more about rate limits here"
+            " https://stripe.com/docs/rate-limits."
+        ),
+    )
+
+
+class _Invalid(Exception):
+    """A request Stripe refuses with 400 invalid_request_error."""
+
+    def __init__(self, message: str, *, code: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+
+
+class StripeApi(Emulator):
+    """One Stripe account with more than a page of every object, and one connected account."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = _START
+        self._serial = 0
+        for path, (_, _, count) in OBJECTS.items():
+            for _ in range(count):
+                self._new(path)
+        for _ in range(3):
+            self._new("charges", account=CONNECTED_ACCOUNT)
+
+    # --- data -----------------------------------------------------------------------------
+
+    def _tick(self) -> int:
+        # Every third object shares its second with the one before: Stripe's `created` is
+        # whole seconds, so ties are normal.
+        self._serial += 1
+        if self._serial % 3:
+            self.now += 41
+        return self.now
+
+    @staticmethod
+    def table(path: str, account: str | None = None) -> str:
+        """The store table behind a list (a connected account's rows are its own)."""
+        return f"{account}/{path}" if account else path
+
+    def _new(self, path: str, *, account: str | None = None) -> dict[str, Any]:
+        name, prefix, _ = OBJECTS[path]
+        created = self._tick()
+        row: dict[str, Any] = {
+            "id": f"{prefix}_{self._serial:08d}Emu",
+            "object": name,
+            "created": created,
+            "livemode": False,
+            "metadata": {},
+        }
+        row.update(self._fields(path, self._serial))
+        self.store.add(self.table(path, account), [row])
+        return row
+
+    @staticmethod
+    def _fields(path: str, serial: int) -> dict[str, Any]:
+        money = {"amount": 1000 + serial, "currency": "usd"}
+        match path:
+            case "charges":
+                return {**money, "status": "succeeded", "captured": True, "refunded": False}
+            case "customers":
+                return {"email": f"customer{serial}@example.com", "name": f"Customer {serial}"}
+            case "invoices":
+                return {"status": "paid" if serial % 4 else "draft", "total": 1000 + serial}
+            case "subscriptions":
+                status = "canceled" if serial % 5 == 0 else "active"
+                return {"status": status, "cancel_at_period_end": False}
+            case "payment_intents":
+                return {**money, "status": "succeeded"}
+            case "refunds":
+                return {**money, "status": "succeeded"}
+            case "balance_transactions":
+                return {**money, "type": "charge", "status": "available", "fee": 59}
+            case "products":
+                return {"name": f"Product {serial}", "active": bool(serial % 6)}
+            case "prices":
+                return {"unit_amount": 500 + serial, "currency": "usd", "active": True}
+        return {}
+
+    def add_rows(self, schema: str) -> None:
+        """Between two syncs: two objects are created, and an old one changes (its ``created``
+        stays: a list filtered on ``created`` does not show the change)."""
+        oldest = self.store.rows(schema)[0]
+        self.store.add(schema, [{**oldest, **_CHANGES[schema]}])
+        self._new(schema)
+        self._new(schema)
+
+    # --- the API --------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        key = _key(request.headers.get("Authorization", ""))
+        if not key:
+            return _error(
+                401,
+                "You did not provide an API key. You need to provide your API key in the"
+                " Authorization header, using Bearer auth (e.g. 'Authorization: Bearer"
+                " YOUR_SECRET_KEY').",
+            )
+        if key not in (SECRET_KEY, RESTRICTED_KEY):
+            return _error(401, f"Invalid API Key provided: {_masked(key)}")
+        account = request.headers.get("Stripe-Account")
+        if account is not None and account != CONNECTED_ACCOUNT:
+            return _error(
+                403,
+                f"The provided key '{_masked(key)}' does not have access to account"
+                f" '{account}' (or that account does not exist). Application access may have"
+                " been revoked.",
+                code="account_invalid",
+            )
+        segments = request.url.path.strip("/").split("/")
+        if len(segments) != 2 or segments[0] != "v1" or segments[1] not in OBJECTS:
+            return _error(
+                404,
+                f"Unrecognized request URL ({request.method}: {request.url.path}). Please see"
+                " https://stripe.com/docs or we can help at https://support.stripe.com/.",
+            )
+        path = segments[1]
+        if key == RESTRICTED_KEY and path != "charges":
+            return _error(
+                403,
+                f"The provided key '{_masked(key)}' does not have the required permissions for"
+                f" this endpoint on account 'acct_1ContractPlatform'. Having the"
+                f" 'rak_{OBJECTS[path][0]}_read' permission would allow this request to"
+                " continue.",
+            )
+        try:
+            return self._list(request, path, account)
+        except _Invalid as problem:
+            extra = {"param": problem.param} if problem.param else {}
+            return _error(400, str(problem), code=problem.code, **extra)
+
+    def _list(self, request: httpx.Request, path: str, account: str | None) -> httpx.Response:
+        params = request.url.params
+        for name in params:
+            if name not in _COMMON | _FILTERS[path] and name not in _CREATED_CHECKS:
+                raise _Invalid(
+                    f"Received unknown parameter: {name}", code="parameter_unknown", param=name
+                )
+        limit = _integer(params, "limit", _DEFAULT_LIMIT)
+        if not 1 <= limit <= _MAX_LIMIT:
+            raise _Invalid(
+                "This value must be greater than or equal to 1 and less than or equal to 100.",
+                code="parameter_invalid_integer",
+                param="limit",
+            )
+        rows = self.store.rows(self.table(path, account))
+        rows = [row for row in rows if _created_matches(row["created"], params)]
+        if path == "subscriptions":
+            rows = _by_status(rows, params.get("status"))
+        rows.sort(key=lambda row: (row["created"], row["id"]), reverse=True)
+        after, before = params.get("starting_after"), params.get("ending_before")
+        if after and before:
+            raise _Invalid(
+                "Received both starting_after and ending_before parameters. Please pass in"
+                " only one.",
+                code="parameter_invalid",
+            )
+        if after or before:
+            cursor = after or before or ""
+            anchor = next(
+                (r for r in self.store.rows(self.table(path, account)) if r["id"] == cursor),
+                None,
+            )
+            if anchor is None:
+                name = OBJECTS[path][0]
+                raise _Invalid(
+                    f"No such {name}: '{cursor}'",
+                    code="resource_missing",
+                    param="starting_after" if after else "ending_before",
+                )
+            position = (anchor["created"], anchor["id"])
+            if after:
+                rows = [r for r in rows if (r["created"], r["id"]) < position]
+                page, more = rows[:limit], len(rows) > limit
+            else:
+                rows = [r for r in rows if (r["created"], r["id"]) > position]
+                page, more = rows[-limit:], len(rows) > limit
+        else:
+            page, more = rows[:limit], len(rows) > limit
+        body = {"object": "list", "url": f"/v1/{path}", "has_more": more, "data": page}
+        return json_response(200, body, {"Request-Id": f"req_emu{len(self.requests):06d}"})
+
+
+def _key(header: str) -> str | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except ValueError:
+            return None
+        return decoded.partition(":")[0] or None
+    return None
+
+
+def _integer(params: httpx.QueryParams, name: str, default: int) -> int:
+    value = params.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise _Invalid(
+            f"Invalid integer: {value}", code="parameter_invalid_integer", param=name
+        ) from None
+
+
+def _created_matches(created: int, params: httpx.QueryParams) -> bool:
+    for name, check in _CREATED_CHECKS.items():
+        if name in params and not check(created, _integer(params, name, 0)):
+            return False
+    return True
+
+
+def _by_status(rows: list[dict[str, Any]], status: str | None) -> list[dict[str, Any]]:
+    if status is None:
+        return [row for row in rows if row["status"] != "canceled"]
+    if status == "all":
+        return rows
+    if status not in (*_SUBSCRIPTION_STATUSES, "ended"):
+        raise _Invalid(f"Invalid status: {status}", code="parameter_invalid", param="status")
+    return [row for row in rows if row["status"] == status]
+
+
+kit = ContractKit(
+    emulator=StripeApi,
+    valid_config={"secret_key": SECRET_KEY},
+    invalid_configs=[
+        InvalidConfig(config={}, path="$.secret_key", description="no secret key"),
+        InvalidConfig(
+            config={"secret_key": SECRET_KEY, "account_id": "1032D82eZvKYlo2C"},
+            path="$.account_id",
+            description="a connected account id without the acct_ prefix",
+        ),
+    ],
+    add_rows=StripeApi.add_rows,
+)

@@ -1,0 +1,370 @@
+"""Reading Stripe: pagination, the `created` filter, connected accounts, rate limits, failures."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+import httpx
+import pytest
+
+from connector_stripe import stripe
+from connector_stripe._config import StripeConfig
+from connector_stripe.source import StripeSource
+from connector_stripe.testing import (
+    CONNECTED_ACCOUNT,
+    OBJECTS,
+    RESTRICTED_KEY,
+    SECRET_KEY,
+    StripeApi,
+    error_body,
+    kit,
+    rate_limited,
+)
+from headwater import ManualClock, SourceInputs
+from headwater.config import BUILTIN_RESOLVERS, structure_source_config
+from headwater.emulator import StatusFailure, TimeoutFailure
+from headwater.errors import (
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    classify,
+)
+
+SOURCE = StripeSource()
+NOW = 1767225600  # ManualClock's now, 2026-01-01T00:00:00Z, in Unix seconds
+
+
+def config(**raw: str) -> StripeConfig:
+    return structure_source_config(
+        StripeConfig,
+        SOURCE.get_source_config(),
+        {"secret_key": SECRET_KEY, **raw},
+        resolvers=BUILTIN_RESOLVERS,
+    )
+
+
+def read(api, schema, clock=None, cfg=None, **inputs):
+    clock = clock or ManualClock()
+    runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
+    response = stripe.response(cfg or config(), SourceInputs(schema_name=schema, **inputs), runtime)
+    return [row for page in response.items() for row in page]
+
+
+def incremental(last=None, earliest=None):
+    return {
+        "should_use_incremental_field": True,
+        "incremental_field": "created",
+        "incremental_field_type": "timestamp",
+        "db_incremental_field_last_value": last,
+        "db_incremental_field_earliest_value": earliest,
+    }
+
+
+# --- pagination ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("schema", "seeded"), [(name, n) for name, (_, _, n) in OBJECTS.items()])
+def test_every_page_is_read_once_following_starting_after(schema, seeded):
+    api = StripeApi()
+
+    rows = read(api, schema)
+
+    expected = len(api.store.rows(schema))
+    assert len(rows) == expected == seeded
+    assert len({row["id"] for row in rows}) == expected
+    assert len(api.requests) == 2  # 100, then the rest
+    first, second = api.requests
+    assert first.url.params["limit"] == second.url.params["limit"] == "100"
+    assert "starting_after" not in first.url.params
+    assert second.url.params["starting_after"] == rows[99]["id"]
+
+
+def test_rows_come_newest_first():
+    rows = read(StripeApi(), "charges")
+
+    assert [row["created"] for row in rows] == sorted(
+        (row["created"] for row in rows), reverse=True
+    )
+
+
+def test_canceled_subscriptions_are_read_too():
+    api = StripeApi()
+
+    rows = read(api, "subscriptions")
+
+    assert api.requests[0].url.params["status"] == "all"
+    assert {row["status"] for row in rows} == {"active", "canceled"}
+
+
+def test_the_key_is_sent_as_the_basic_auth_user_name():
+    api = StripeApi()
+
+    read(api, "prices")
+
+    expected = base64.b64encode(f"{SECRET_KEY}:".encode()).decode()
+    assert api.requests[0].headers["Authorization"] == f"Basic {expected}"
+    assert "Stripe-Account" not in api.requests[0].headers
+
+
+def test_a_connected_account_is_read_through_the_stripe_account_header():
+    api = StripeApi()
+
+    rows = read(api, "charges", cfg=config(account_id=CONNECTED_ACCOUNT))
+
+    assert api.requests[0].headers["Stripe-Account"] == CONNECTED_ACCOUNT
+    assert len(rows) == 3
+    assert {row["id"] for row in rows} == {
+        row["id"] for row in api.store.rows(StripeApi.table("charges", CONNECTED_ACCOUNT))
+    }
+
+
+# --- incremental reads -----------------------------------------------------------------------
+
+
+def test_new_objects_are_read_from_the_watermark_on():
+    api = StripeApi()
+    watermark = max(row["created"] for row in read(api, "charges"))
+    api.add_rows("charges")
+
+    rows = read(api, "charges", **incremental(watermark))
+
+    params = api.requests[-1].url.params
+    assert params["created[gte]"] == str(watermark)
+    assert params["created[lte]"] == str(NOW)
+    assert all(row["created"] >= watermark for row in rows)
+    new = {row["id"] for row in api.store.rows("charges")[-2:]}
+    assert new <= {row["id"] for row in rows}
+    assert len(rows) == 3  # the two new charges and the one at the watermark
+
+
+def test_a_change_after_creation_is_not_seen_by_the_created_filter():
+    # The documented limit of an incremental read on `created` (api_inventory.md, "Changes").
+    api = StripeApi()
+    watermark = max(row["created"] for row in read(api, "charges"))
+    api.add_rows("charges")  # also refunds the oldest charge
+
+    rows = read(api, "charges", **incremental(watermark))
+
+    oldest = api.store.rows("charges")[0]
+    assert oldest["refunded"] is True
+    assert oldest["id"] not in {row["id"] for row in rows}
+
+
+def test_the_start_date_bounds_the_first_read():
+    api = StripeApi()
+    rows = read(api, "customers")
+    middle = rows[60]["created"]
+
+    start = dt.datetime.fromtimestamp(middle, tz=dt.UTC)
+    bounded = read(api, "customers", start_date=start)
+
+    assert api.requests[-1].url.params["created[gte]"] == str(middle)
+    assert {row["id"] for row in bounded} == {row["id"] for row in rows if row["created"] >= middle}
+
+
+def test_an_interrupted_read_resumes_below_its_earliest_value():
+    api = StripeApi()
+    rows = read(api, "balance_transactions")
+    earliest = rows[99]["created"]
+
+    resumed = read(api, "balance_transactions", **incremental(None, earliest))
+
+    assert api.requests[-1].url.params["created[lte]"] == str(earliest)
+    assert all(row["created"] <= earliest for row in resumed)
+    assert {row["id"] for row in rows[100:]} <= {row["id"] for row in resumed}
+
+
+def test_a_malformed_bound_is_refused_by_the_api_as_stripe_says():
+    api = StripeApi()
+    api.inject(
+        StatusFailure(
+            status=400,
+            json=error_body(
+                "Invalid integer: soon", code="parameter_invalid_integer", param="created[gte]"
+            ),
+        )
+    )
+
+    with pytest.raises(BadRequestError) as caught:
+        read(api, "charges")
+
+    assert "invalid_request_error (parameter_invalid_integer): Invalid integer: soon" in str(
+        caught.value
+    )
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+INVALID_KEY = error_body("Invalid API Key provided: sk_test_****0001")
+NO_PERMISSION = error_body(
+    "The provided key 'rk_test_****0002' does not have the required permissions for this"
+    " endpoint on account 'acct_1'. Having the 'rak_charge_read' permission would allow this"
+    " request to continue."
+)
+NO_ACCOUNT = error_body(
+    "The provided key 'sk_test_****0001' does not have access to account 'acct_9' (or that"
+    " account does not exist). Application access may have been revoked.",
+    code="account_invalid",
+)
+UNKNOWN_URL = error_body("Unrecognized request URL (GET: /v1/charge).")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "stripe_says", "rule_says"),
+    [
+        (401, INVALID_KEY, AuthenticationError, "Invalid API Key provided", "rejected the secret"),
+        (403, NO_PERMISSION, PermissionDeniedError, "rak_charge_read", "restricted key lacks"),
+        (403, NO_ACCOUNT, PermissionDeniedError, "(account_invalid)", "connected account"),
+        (404, UNKNOWN_URL, NotFoundError, "Unrecognized request URL", "check `account_id`"),
+        (400, error_body("Received unknown parameter: x"), BadRequestError, "unknown", "refused"),
+    ],
+)
+def test_permanent_failures_fail_at_once_with_stripes_message_and_a_rule(
+    status, body, error, stripe_says, rule_says
+):
+    api = StripeApi()
+    api.inject(StatusFailure(status=status, json=body), times=10)
+
+    with pytest.raises(error) as caught:
+        read(api, "charges")
+
+    assert len(api.requests) == 1
+    assert stripe_says in str(caught.value)
+    assert str(caught.value).startswith(f"Stripe answered HTTP {status}")
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    assert rule is not None
+    assert rule_says in rule.message
+    assert SECRET_KEY not in str(caught.value)
+
+
+def test_a_restricted_key_without_the_permission_is_refused_by_the_emulator_too():
+    api = StripeApi()
+
+    with pytest.raises(PermissionDeniedError, match="rak_customer_read"):
+        read(api, "customers", cfg=config(secret_key=RESTRICTED_KEY))
+    assert len(read(StripeApi(), "charges", cfg=config(secret_key=RESTRICTED_KEY))) == 130
+
+
+def test_an_unknown_connected_account_is_refused_with_a_rule():
+    with pytest.raises(PermissionDeniedError) as caught:
+        read(StripeApi(), "charges", cfg=config(account_id="acct_9Unknown"))
+
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    assert rule is not None
+    assert "connected account" in rule.message
+
+
+@pytest.mark.parametrize(
+    ("failure", "waited"),
+    [
+        (rate_limited(), None),  # Stripe sends no Retry-After: backoff
+        (StatusFailure(status=429, headers={"Retry-After": "7"}), 7.0),
+    ],
+)
+def test_rate_limits_are_waited_out(failure, waited):
+    api = StripeApi()
+    api.inject(failure)
+    clock = ManualClock()
+
+    rows = read(api, "refunds", clock=clock)
+
+    assert len(rows) == 101
+    assert len(clock.slept) == 1
+    if waited is not None:
+        assert clock.slept == [waited]
+
+
+def test_server_errors_and_timeouts_are_retried():
+    api = StripeApi()
+    api.inject(StatusFailure(status=500, json=error_body("Sorry", type_="api_error")))
+    api.inject(TimeoutFailure())
+
+    assert len(read(api, "products")) == 102
+
+
+def test_a_lasting_server_error_fails_with_its_status_and_no_rule():
+    api = StripeApi()
+    api.inject(StatusFailure(status=503), times=100)
+
+    with pytest.raises(ServerError, match="503") as caught:
+        read(api, "products")
+    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            '{"error": {"type": "invalid_request_error", "code": "resource_missing",'
+            ' "message": "No such charge: \'ch_1\'"}}',
+            "invalid_request_error (resource_missing): No such charge: 'ch_1'",
+        ),
+        (  # cut off by the client's excerpt: read by pattern
+            '{"error": {"message": "Invalid API Key provided: sk_test_****0001", "type": "inv',
+            "error: Invalid API Key provided: sk_test_****0001",
+        ),
+        ('{"message": "not stripe"}', None),
+        ("<html>bad gateway</html>", None),
+    ],
+)
+def test_stripes_error_envelope_is_read_even_when_cut_off(body, said):
+    assert stripe.stripe_message(body) == said
+
+
+def test_rows_carry_their_creation_instant_as_a_datetime_for_partitioning():
+    rows = read(StripeApi(), "invoices")
+
+    first = rows[0]
+    created_at = dt.datetime.fromisoformat(first["created_at"])
+    assert created_at.timestamp() == first["created"]
+    assert created_at.tzinfo is not None
+
+
+# --- the emulator answers as the docs say ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("limit=101", 400, "parameter_invalid_integer"),
+        ("limit=ten", 400, "parameter_invalid_integer"),
+        ("created[gte]=yesterday", 400, "parameter_invalid_integer"),
+        ("sort=asc", 400, "parameter_unknown"),  # lists cannot be asked to ascend
+        ("starting_after=ch_nope", 400, "resource_missing"),
+        ("starting_after=a&ending_before=b", 400, "parameter_invalid"),
+    ],
+)
+def test_the_emulator_refuses_what_stripe_refuses(query, status, code):
+
+    api = StripeApi()
+    client = httpx.Client(transport=httpx.MockTransport(api), auth=(SECRET_KEY, ""))
+
+    answer = client.get(f"https://api.stripe.com/v1/charges?{query}")
+
+    assert answer.status_code == status
+    assert answer.json()["error"]["code"] == code
+    assert answer.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_the_emulator_pages_back_with_ending_before():
+
+    api = StripeApi()
+    client = httpx.Client(
+        transport=httpx.MockTransport(api), headers={"Authorization": f"Bearer {SECRET_KEY}"}
+    )
+    first = client.get("https://api.stripe.com/v1/refunds?limit=5").json()
+    second = client.get(
+        f"https://api.stripe.com/v1/refunds?limit=5&starting_after={first['data'][-1]['id']}"
+    ).json()
+
+    back = client.get(
+        f"https://api.stripe.com/v1/refunds?limit=5&ending_before={second['data'][0]['id']}"
+    ).json()
+
+    assert [row["id"] for row in back["data"]] == [row["id"] for row in first["data"]]
+    assert first["has_more"] is True
+    assert (first["object"], first["url"]) == ("list", "/v1/refunds")
