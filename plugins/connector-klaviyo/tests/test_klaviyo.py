@@ -1,0 +1,370 @@
+"""Reading the API: JSON:API rows, pagination, filters, fan-out, failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from connector_klaviyo import klaviyo
+from connector_klaviyo._config import KlaviyoConfig
+from connector_klaviyo.settings import GreaterThan, flatten
+from connector_klaviyo.source import KlaviyoSource
+from connector_klaviyo.testing import PRIVATE_KEY, KlaviyoApi, error_body, kit, throttled
+from headwater import ManualClock, SourceInputs
+from headwater.config import BUILTIN_RESOLVERS, structure_source_config
+from headwater.emulator import StatusFailure, TimeoutFailure
+from headwater.errors import (
+    AuthenticationError,
+    BadRequestError,
+    PermissionDeniedError,
+    ServerError,
+    classify,
+)
+from headwater.rest import RestClient
+
+SOURCE = KlaviyoSource()
+CONFIG = structure_source_config(
+    KlaviyoConfig,
+    SOURCE.get_source_config(),
+    {"private_api_key": PRIVATE_KEY},
+    resolvers=BUILTIN_RESOLVERS,
+)
+
+
+def read(api, schema, *, clock=None, **inputs):
+    clock = clock or ManualClock()
+    runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
+    response = klaviyo.response(CONFIG, SourceInputs(schema_name=schema, **inputs), runtime)
+    return [row for page in response.items() for row in page]
+
+
+def second_below(value):
+    moment = dt.datetime.fromisoformat(value) - dt.timedelta(seconds=1)
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def incremental(field, last_value):
+    return {
+        "should_use_incremental_field": True,
+        "incremental_field": field,
+        "incremental_field_type": "datetime",
+        "db_incremental_field_last_value": last_value,
+    }
+
+
+# --- rows and pages ----------------------------------------------------------------------------
+
+
+def test_a_resource_is_flattened_with_its_relationship_ids():
+    resource = {
+        "type": "event",
+        "id": "E1",
+        "attributes": {"datetime": "2025-03-01T08:00:00+00:00", "uuid": "u"},
+        "relationships": {
+            "metric": {"data": {"type": "metric", "id": "M1"}},
+            "profile": {"data": {"type": "profile", "id": "P1"}},
+            "attributions": {"data": [{"type": "attribution", "id": "A1"}]},
+        },
+        "links": {"self": "https://a.klaviyo.com/api/events/E1"},
+    }
+
+    assert flatten(resource) == {
+        "id": "E1",
+        "type": "event",
+        "datetime": "2025-03-01T08:00:00+00:00",
+        "uuid": "u",
+        "metric_id": "M1",
+        "profile_id": "P1",
+    }
+
+
+def test_profiles_are_read_across_pages_by_their_next_links():
+    api = KlaviyoApi()
+
+    rows = read(api, "profiles")
+
+    assert len(rows) == 230
+    assert len({row["id"] for row in rows}) == 230
+    assert len(api.requests) == 3
+    first, second = api.requests[0].url, api.requests[1].url
+    assert (first.params["page[size]"], first.params["sort"]) == ("100", "updated")
+    assert "page[cursor]" not in first.params
+    # The next link is followed as sent: it carries the request's parameters once each.
+    assert second.params["page[cursor]"]
+    assert second.params.get_list("page[size]") == ["100"]
+    assert [row["updated"] for row in rows] == sorted(row["updated"] for row in rows)
+
+
+def test_events_come_oldest_first_in_pages_of_the_api_size_with_their_relationships():
+    api = KlaviyoApi()
+
+    rows = read(api, "events")
+
+    assert len(rows) == 430
+    assert len(api.requests) == 3  # 200 a page
+    assert "page[size]" not in api.requests[0].url.params
+    assert [row["datetime"] for row in rows] == sorted(row["datetime"] for row in rows)
+    assert all(row["metric_id"] and row["profile_id"] for row in rows)
+
+
+def test_flows_are_read_fifty_a_page():
+    api = KlaviyoApi()
+
+    rows = read(api, "flows")
+
+    assert len(rows) == 60
+    assert api.requests[0].url.params["page[size]"] == "50"
+
+
+@pytest.mark.parametrize(
+    ("schema", "channel"), [("email_campaigns", "email"), ("sms_campaigns", "sms")]
+)
+def test_campaigns_are_read_per_channel(schema, channel):
+    api = KlaviyoApi()
+
+    rows = read(api, schema)
+
+    expected = {row["id"] for row in api.store.rows("campaigns") if row["channel"] == channel}
+    assert {row["id"] for row in rows} == expected
+    assert len(api.requests) == 2
+    for request in api.requests:
+        assert request.url.params.get_list("filter") == [f"equals(messages.channel,'{channel}')"]
+
+
+# --- incremental reads -------------------------------------------------------------------------
+
+
+def test_the_bound_is_a_greater_than_filter_optionally_combined_with_a_base_filter():
+    assert GreaterThan(field="updated")("2025-03-01T08:00:00+00:00") == (
+        "greater-than(updated,2025-03-01T08:00:00+00:00)"
+    )
+    base = "equals(messages.channel,'sms')"
+    moment = dt.datetime(2025, 3, 1, 8, 0, 1, tzinfo=dt.UTC)
+    assert GreaterThan(field="updated_at", base=base)(moment) == (
+        "and(equals(messages.channel,'sms'),greater-than(updated_at,2025-03-01T08:00:01Z))"
+    )
+
+
+def test_profiles_are_read_since_the_watermark_inclusive():
+    api = KlaviyoApi()
+    watermark = max(row["updated"] for row in read(api, "profiles"))
+    api.add_rows("profiles")
+
+    rows = read(api, "profiles", **incremental("updated", watermark))
+
+    sent = api.requests[-1].url.params["filter"]
+    assert sent == f"greater-than(updated,{second_below(watermark)})"  # inclusive
+    assert all(row["updated"] >= watermark for row in rows)
+    assert len(rows) == 4  # the one at the watermark, the updated one, two new ones
+
+
+def test_events_are_read_since_the_watermark():
+    api = KlaviyoApi()
+    watermark = max(row["datetime"] for row in read(api, "events"))
+    api.add_rows("events")
+
+    rows = read(api, "events", **incremental("datetime", watermark))
+
+    assert api.requests[-1].url.params["filter"].startswith("greater-than(datetime,")
+    assert len(rows) == 3
+
+
+def test_a_campaign_bound_is_combined_with_the_channel_filter():
+    api = KlaviyoApi()
+    watermark = max(row["updated_at"] for row in read(api, "email_campaigns"))
+    api.add_rows("email_campaigns")
+
+    rows = read(api, "email_campaigns", **incremental("updated_at", watermark))
+
+    params = api.requests[-1].url.params
+    assert params.get_list("filter") == [
+        f"and(equals(messages.channel,'email'),greater-than(updated_at,{second_below(watermark)}))"
+    ]
+    assert {row["status"] for row in rows} == {"Sent", "Draft"}
+    assert len(rows) == 3  # at the watermark, the updated one and the new email campaign
+
+
+def test_the_start_date_bounds_a_first_read():
+    api = KlaviyoApi()
+
+    rows = read(api, "lists", start_date=dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.UTC))
+
+    assert api.requests[0].url.params["filter"] == "greater-than(updated,2025-03-01T09:59:59Z)"
+    assert all(row["updated"] >= "2025-03-01T10:00:00+00:00" for row in rows)
+
+
+def test_a_watermark_in_the_future_is_clamped_to_now():
+    api = KlaviyoApi()
+    clock = ManualClock()
+
+    read(api, "flows", clock=clock, **incremental("updated", "2099-01-01T00:00:00+00:00"))
+
+    now = clock.now()
+    assert api.requests[0].url.params["filter"] == f"greater-than(updated,{now:%Y-%m-%dT%H:%M:%SZ})"
+
+
+def test_metrics_are_read_whole():
+    api = KlaviyoApi()
+
+    rows = read(api, "metrics")
+
+    assert len(rows) == 55
+    assert "filter" not in api.requests[0].url.params
+
+
+# --- fan-out -----------------------------------------------------------------------------------
+
+
+def test_list_profiles_are_read_per_list_and_carry_the_list_id():
+    api = KlaviyoApi()
+
+    rows = read(api, "list_profiles")
+
+    members = {(row["list_id"], row["profile_id"]) for row in api.store.rows("memberships")}
+    assert {(row["list_id"], row["id"]) for row in rows} == members
+    assert len(rows) == len(members)
+    assert "_lists_id" not in rows[0]  # renamed to list_id
+    first_list = api.store.rows("lists")[0]["id"]
+    pages = [r for r in api.requests if r.url.path == f"/api/lists/{first_list}/profiles"]
+    assert len(pages) == 2  # 120 members, 100 a page
+
+
+def test_a_list_deleted_between_the_two_reads_is_skipped():
+    api = KlaviyoApi()
+    gone = api.store.rows("lists")[1]["id"]
+    api.inject(
+        StatusFailure(status=404, json=error_body(404, "not_found", "Not found.", "No list.")),
+        path=f"/api/lists/{gone}/profiles",
+    )
+
+    rows = read(api, "list_profiles")
+
+    assert gone not in {row["list_id"] for row in rows}
+    assert rows
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error", "says"),
+    [
+        (401, "not_authenticated", AuthenticationError, "rejected the private API key"),
+        (403, "permission_denied", PermissionDeniedError, "'profiles:read'"),
+        (400, "invalid", BadRequestError, None),
+    ],
+)
+def test_permanent_failures_fail_at_once(status, code, error, says):
+    api = KlaviyoApi()
+    body = error_body(status, code, "Refused.", "Refused.")
+    api.inject(StatusFailure(status=status, json=body), times=10)
+
+    with pytest.raises(error) as caught:
+        read(api, "profiles")
+
+    assert len(api.requests) == 1
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    if says is None:
+        assert rule is None
+    else:
+        assert rule is not None
+        assert says in rule.message
+    assert PRIVATE_KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("schema", "scope"),
+    [
+        ("events", "'events:read'"),
+        ("email_campaigns", "'campaigns:read'"),
+        ("flows", "'flows:read'"),
+        ("lists", "'lists:read'"),
+        ("metrics", "'metrics:read'"),
+    ],
+)
+def test_a_403_names_the_scope_the_table_needs(schema, scope):
+    api = KlaviyoApi()
+    body = error_body(403, "permission_denied", "Forbidden.", "Missing scope.")
+    api.inject(StatusFailure(status=403, json=body))
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        read(api, schema)
+
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    assert rule is not None
+    assert scope in rule.message
+
+
+def test_a_403_on_list_members_names_both_scopes():
+    api = KlaviyoApi()
+    first = api.store.rows("lists")[0]["id"]
+    body = error_body(403, "permission_denied", "Forbidden.", "Missing scope.")
+    api.inject(StatusFailure(status=403, json=body), path=f"/api/lists/{first}/profiles")
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        read(api, "list_profiles")
+
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    assert rule is not None
+    assert "'lists:read' and 'profiles:read'" in rule.message
+
+
+def test_an_unknown_revision_has_its_own_message():
+    api = KlaviyoApi()
+    body = error_body(400, "invalid", "Invalid input.", "The revision 2025-01-15 is retired.")
+    api.inject(StatusFailure(status=400, json=body))
+
+    with pytest.raises(BadRequestError) as caught:
+        read(api, "metrics")
+
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    assert rule is not None
+    assert "upgrade connector-klaviyo" in rule.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "filter=greater-or-equal(updated,2025-03-01T08:00:00Z)",  # not documented for profiles
+        "filter=greater-than(updated,'2025-03-01T08:00:00Z')",  # a quoted datetime
+        "page[size]=101",
+    ],
+)
+def test_the_emulator_refuses_what_the_api_refuses(query):
+    api = KlaviyoApi()
+    clock = ManualClock()
+
+    with (
+        pytest.raises(BadRequestError, match="400"),
+        RestClient(klaviyo.client_config(CONFIG), kit.runtime(api, clock=clock)) as client,
+    ):
+        client.get_json(f"/api/profiles?{query}")
+
+
+def test_a_rate_limit_is_waited_out():
+    api = KlaviyoApi()
+    api.inject(throttled(retry_after=30))
+    clock = ManualClock()
+
+    rows = read(api, "lists", clock=clock)
+
+    assert len(rows) == 12
+    assert clock.slept == [30.0]
+
+
+def test_server_errors_and_timeouts_are_retried():
+    api = KlaviyoApi()
+    api.inject(StatusFailure(status=502))
+    api.inject(TimeoutFailure())
+
+    assert len(read(api, "lists")) == 12
+
+
+def test_a_lasting_server_error_fails_with_its_status():
+    api = KlaviyoApi()
+    api.inject(StatusFailure(status=503), times=100)
+
+    with pytest.raises(ServerError, match="503") as caught:
+        read(api, "lists")
+    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
