@@ -1,0 +1,277 @@
+"""The Typeform API emulator, written from Typeform's documentation, and the contract kit.
+
+The emulator answers as api_inventory.md says the API does (with the references there); it is
+written from that documentation, never from settings.py, or it would agree with the
+connector's mistakes. What it follows:
+
+- ``Authorization: Bearer <personal access token>``; anything else is
+  ``401 {"code": "AUTHENTICATION_FAILED", "description": ...}``.
+- ``GET /forms``: ``page`` (from 1), ``page_size`` (default 10, at most 200), ``sort_by``
+  (``created_at`` or ``last_updated_at``) and ``order_by`` (``asc``/``desc``); the body is
+  ``{"total_items", "page_count", "items"}``. A page past the last is empty.
+- ``GET /forms/{form_id}/responses``: completed responses, newest submission first;
+  ``page_size`` (default 25, at most 1000); ``since``/``until`` (inclusive, on
+  ``submitted_at``, epoch seconds or ISO 8601 to the second); ``before``/``after`` (a response
+  token, exclusive); ``sort`` together with a token is a 400. The body is
+  ``{"total_items", "page_count", "items"}``, with no cursor: the caller continues from the
+  last row's ``token``. An unknown form is ``404 {"code": "FORM_NOT_FOUND", ...}``.
+- Invalid parameters are ``400 {"code": "VALIDATION_ERROR", "description": ...}``.
+- Inject a missing scope with :func:`forbidden`, a rate limit with
+  ``StatusFailure(status=429, ...)`` through :meth:`~headwater.emulator.Emulator.inject`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from headwater.emulator import (
+    ContractKit,
+    Emulator,
+    InvalidConfig,
+    ParentLink,
+    SchemaKit,
+    StatusFailure,
+    json_response,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import httpx
+
+__all__ = ["BUSY_FORM", "TOKEN", "TypeformApi", "forbidden", "kit"]
+
+TOKEN = "tfp_contractToken0001"
+BUSY_FORM = "frm00000"
+"""The form with more responses than one page of 1000."""
+_START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
+_FORMS_PAGE = (10, 200)  # default, maximum
+_RESPONSES_PAGE = (25, 1000)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error(status: int, code: str, description: str) -> httpx.Response:
+    return json_response(status, {"code": code, "description": description})
+
+
+def forbidden(scope: str) -> StatusFailure:
+    """A 403 as Typeform answers a token without ``scope``."""
+    return StatusFailure(
+        status=403,
+        json={"code": "FORBIDDEN", "description": f"Missing required scope: {scope}"},
+    )
+
+
+class _Invalid(Exception):
+    """A request parameter Typeform refuses (400)."""
+
+
+class TypeformApi(Emulator):
+    """An account with ``forms`` forms (more than one page of 200); most have a few
+    responses, and :data:`BUSY_FORM` has more than one page of 1000.
+    """
+
+    def __init__(self, *, forms: int = 205, busy_responses: int = 1105) -> None:
+        super().__init__()
+        self.now = _START
+        self._tokens = 0
+        for index in range(forms):
+            self.add_form(f"frm{index:05d}")
+        for _ in range(busy_responses):
+            self.add_response(BUSY_FORM)
+        for index in range(1, forms):
+            for _ in range(index % 4):
+                self.add_response(f"frm{index:05d}")
+
+    # --- data -----------------------------------------------------------------------------
+
+    def _tick(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=37)
+        return self.now
+
+    def add_form(self, form_id: str, title: str | None = None) -> None:
+        """A new form, created now."""
+        moment = _iso(self._tick())
+        self.store.add(
+            "forms",
+            [
+                {
+                    "id": form_id,
+                    "type": "quiz",
+                    "title": title or f"Survey {form_id}",
+                    "created_at": moment,
+                    "last_updated_at": moment,
+                    "settings": {"is_public": True, "is_trial": False},
+                    "self": {"href": f"https://api.typeform.com/forms/{form_id}"},
+                    "theme": {"href": "https://api.typeform.com/themes/qHWOQ7"},
+                    "_links": {"display": f"https://acme.typeform.com/to/{form_id}"},
+                }
+            ],
+        )
+
+    def add_response(self, form_id: str) -> None:
+        """A response to ``form_id``, landed a minute ago and submitted now."""
+        self._tokens += 1
+        submitted = self._tick()
+        token = f"tok{self._tokens:08x}"
+        self.store.add(
+            "responses",
+            [
+                {
+                    "form_id": form_id,  # kept by the emulator only; the API does not send it
+                    "landing_id": token,
+                    "token": token,
+                    "response_id": token,
+                    "response_type": "completed",
+                    "landed_at": _iso(submitted - dt.timedelta(minutes=1)),
+                    "submitted_at": _iso(submitted),
+                    "metadata": {"platform": "other", "browser": "default", "referer": ""},
+                    "hidden": {},
+                    "calculated": {"score": self._tokens % 10},
+                    "answers": [
+                        {
+                            "field": {"id": "fld1", "type": "short_text", "ref": "name"},
+                            "type": "text",
+                            "text": f"answer {self._tokens}",
+                        }
+                    ],
+                }
+            ],
+            key="token",
+        )
+
+    def add_rows(self, schema: str) -> None:
+        """Between two syncs: a form is created, or responses arrive to two forms."""
+        if schema == "forms":
+            self.add_form(f"new{len(self.store.rows('forms')):05d}")
+        else:
+            self.add_response(BUSY_FORM)
+            self.add_response("frm00003")
+
+    # --- the API --------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return _error(
+                401,
+                "AUTHENTICATION_FAILED",
+                "Authentication credentials not found on the Request Headers",
+            )
+        raw = request.url.raw_path.split(b"?")[0].decode()
+        segments = [unquote(part) for part in raw.strip("/").split("/")]
+        try:
+            match segments:
+                case ["forms"]:
+                    return self._forms(request.url.params)
+                case ["forms", form_id, "responses"]:
+                    if not any(form["id"] == form_id for form in self.store.rows("forms")):
+                        return _error(
+                            404, "FORM_NOT_FOUND", f"Non existing form with uid {form_id}"
+                        )
+                    return self._responses(form_id, request.url.params)
+        except _Invalid as problem:
+            return _error(400, "VALIDATION_ERROR", str(problem))
+        return _error(404, "NOT_FOUND", "Endpoint not found")
+
+    def _forms(self, params: httpx.QueryParams) -> httpx.Response:
+        sort_by = params.get("sort_by", "created_at")
+        order_by = params.get("order_by", "desc")
+        if sort_by not in ("created_at", "last_updated_at") or order_by not in ("asc", "desc"):
+            raise _Invalid("sort_by must be created_at or last_updated_at, order_by asc or desc")
+        rows = sorted(
+            self.store.rows("forms"),
+            key=lambda r: (r[sort_by], r["id"]),
+            reverse=order_by == "desc",
+        )
+        size = _size(params, _FORMS_PAGE)
+        page = _number(params, "page", 1)
+        if page < 1:
+            raise _Invalid("page must be at least 1")
+        chunk = rows[(page - 1) * size : page * size]
+        return _list(rows, size, chunk)
+
+    def _responses(self, form_id: str, params: httpx.QueryParams) -> httpx.Response:
+        before, after = params.get("before"), params.get("after")
+        if (before or after) and "sort" in params:
+            raise _Invalid("sort cannot be used together with before or after")
+        rows = [r for r in self.store.rows("responses") if r["form_id"] == form_id]
+        rows.sort(key=lambda r: (r["submitted_at"], r["token"]), reverse=True)
+        since, until = _instant(params, "since"), _instant(params, "until")
+        if since is not None:
+            rows = [r for r in rows if r["submitted_at"] >= since]
+        if until is not None:
+            rows = [r for r in rows if r["submitted_at"] <= until]
+        tokens = [r["token"] for r in rows]
+        if before:
+            # Older than the token (exclusive); an unknown token lists nothing.
+            rows = rows[tokens.index(before) + 1 :] if before in tokens else []
+        if after:
+            rows = rows[: tokens.index(after)] if after in tokens else []
+        size = _size(params, _RESPONSES_PAGE)
+        served = [{k: v for k, v in r.items() if k != "form_id"} for r in rows[:size]]
+        return _list(rows, size, served)
+
+
+def _list(rows: list[Any], size: int, chunk: list[Any]) -> httpx.Response:
+    pages = max(math.ceil(len(rows) / size), 1)
+    return json_response(200, {"total_items": len(rows), "page_count": pages, "items": chunk})
+
+
+def _number(params: httpx.QueryParams, name: str, default: int) -> int:
+    try:
+        return int(params.get(name, str(default)))
+    except ValueError:
+        raise _Invalid(f"{name} must be an integer") from None
+
+
+def _size(params: httpx.QueryParams, limits: tuple[int, int]) -> int:
+    size = _number(params, "page_size", limits[0])
+    if not 1 <= size <= limits[1]:
+        raise _Invalid(f"page_size must be between 1 and {limits[1]}")
+    return size
+
+
+def _instant(params: httpx.QueryParams, name: str) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if value.isdigit():
+        return _iso(dt.datetime.fromtimestamp(int(value), tz=dt.UTC))
+    try:
+        parsed = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise _Invalid(
+            f"{name} must be a timestamp in seconds or ISO 8601 UTC, like 2020-03-20T14:00:59"
+        ) from None
+    return _iso(parsed)
+
+
+def _response_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (row["form_id"], row["token"])
+
+
+kit = ContractKit(
+    emulator=TypeformApi,
+    valid_config={"token": TOKEN},
+    invalid_configs=[
+        InvalidConfig(config={}, path="$.token", description="no token"),
+        InvalidConfig(
+            config={"token": TOKEN, "base_url": "https://evil.example.com"},
+            path="$.base_url",
+            description="an API host that is not Typeform's",
+        ),
+    ],
+    add_rows=TypeformApi.add_rows,
+    schemas={
+        "responses": SchemaKit(
+            expected_key=_response_key,
+            parent=ParentLink(schema="forms", columns={"form_id": "id"}),
+        ),
+    },
+)

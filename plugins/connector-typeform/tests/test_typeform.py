@@ -1,0 +1,298 @@
+"""Reading Typeform: pagination, incremental windows, the responses fan-out and failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from connector_typeform import typeform
+from connector_typeform._config import TypeformConfig
+from connector_typeform.source import TypeformSource
+from connector_typeform.testing import BUSY_FORM, TOKEN, TypeformApi, forbidden, kit
+from headwater import ManualClock, SourceInputs
+from headwater.config import BUILTIN_RESOLVERS, structure_source_config
+from headwater.emulator import StatusFailure, TimeoutFailure
+from headwater.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    ServerError,
+    classify,
+)
+
+SOURCE = TypeformSource()
+
+
+def config(**overrides):
+    return structure_source_config(
+        TypeformConfig,
+        SOURCE.get_source_config(),
+        {"token": TOKEN, **overrides},
+        resolvers=BUILTIN_RESOLVERS,
+    )
+
+
+def read(api, schema, clock=None, cfg=None, **inputs):
+    clock = clock or ManualClock()
+    runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
+    response = typeform.response(
+        cfg or config(), SourceInputs(schema_name=schema, **inputs), runtime
+    )
+    return [row for page in response.items() for row in page]
+
+
+def incremental(last=None, earliest=None):
+    return {
+        "should_use_incremental_field": True,
+        "incremental_field": "submitted_at",
+        "incremental_field_type": "datetime",
+        "db_incremental_field_last_value": last,
+        "db_incremental_field_earliest_value": earliest,
+    }
+
+
+def responses_of(api, form_id):
+    return [r for r in api.requests if r.url.path == f"/forms/{form_id}/responses"]
+
+
+# --- forms: page numbers -----------------------------------------------------------------------
+
+
+def test_forms_are_read_page_by_page_until_the_page_count():
+    api = TypeformApi(forms=405)
+
+    rows = read(api, "forms")
+
+    assert len(rows) == 405
+    assert len({row["id"] for row in rows}) == 405
+    assert [r.url.params["page"] for r in api.requests[1:]] == ["2", "3"]  # no page past it
+    assert all(r.url.params["page_size"] == "200" for r in api.requests)
+
+
+def test_forms_are_asked_for_oldest_first_so_new_forms_land_on_the_last_page():
+    api = TypeformApi()
+
+    rows = read(api, "forms")
+
+    params = api.requests[0].url.params
+    assert (params["sort_by"], params["order_by"]) == ("created_at", "asc")
+    assert [row["created_at"] for row in rows] == sorted(row["created_at"] for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("https://api.eu.typeform.com", "api.eu.typeform.com"),
+        ("https://api.typeform.eu", "api.typeform.eu"),
+    ],
+)
+def test_the_chosen_region_receives_every_request(host, expected):
+    api = TypeformApi(forms=3)
+
+    read(api, "responses", cfg=config(base_url=host))
+
+    assert {r.url.host for r in api.requests} == {expected}
+
+
+# --- responses: fan-out and tokens -------------------------------------------------------------
+
+
+def test_responses_page_backwards_by_the_last_rows_token():
+    api = TypeformApi()
+
+    rows = read(api, "responses")
+
+    assert len(rows) == len(api.store.rows("responses"))
+    busy = responses_of(api, BUSY_FORM)
+    assert "before" not in busy[0].url.params
+    busy_rows = [row for row in rows if row["form_id"] == BUSY_FORM]
+    assert busy[1].url.params["before"] == busy_rows[999]["token"]
+    assert len(busy) == 3  # 1000, 105, then an empty page ends the form
+    assert all(r.url.params["page_size"] == "1000" for r in busy)
+    assert not any("sort" in r.url.params for r in busy)  # not allowed with tokens
+
+
+def test_response_rows_carry_their_form_id_and_come_newest_first_across_forms():
+    api = TypeformApi()
+    forms = {row["id"] for row in read(api, "forms")}
+
+    rows = read(api, "responses")
+
+    assert {row["form_id"] for row in rows} <= forms
+    assert "_forms_id" not in rows[0]
+    keys = [(row["submitted_at"], row["token"]) for row in rows]
+    assert keys == sorted(keys, reverse=True)
+    assert len({(row["form_id"], row["token"]) for row in rows}) == len(rows)
+
+
+def test_many_forms_are_read_concurrently():
+    api = TypeformApi(forms=40, busy_responses=3)
+    busy = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    def slow(request):
+        with lock:
+            busy["now"] += 1
+            busy["most"] = max(busy["most"], busy["now"])
+        time.sleep(0.02)
+        try:
+            return api(request)
+        finally:
+            with lock:
+                busy["now"] -= 1
+
+    clock = ManualClock()
+    runtime = kit.runtime(slow, clock=clock, sleep=clock.sleep)
+    response = typeform.response(config(), SourceInputs(schema_name="responses"), runtime)
+    rows = [row for page in response.items() for row in page]
+
+    assert len(rows) == len(api.store.rows("responses"))
+    assert 1 < busy["most"] <= 4  # max_workers
+
+
+HOSTILE = ["../../accounts/me", "a/b", "x?page_size=1", "frm#frag", "%2E%2E", "a b"]
+
+
+@pytest.mark.parametrize("form_id", HOSTILE)
+def test_a_hostile_form_id_stays_one_path_segment(form_id):
+    api = TypeformApi(forms=2, busy_responses=2)
+    api.add_form(form_id)
+    api.add_response(form_id)
+
+    rows = read(api, "responses")
+
+    assert [row for row in rows if row["form_id"] == form_id]
+    paths = {r.url.raw_path.split(b"?")[0].decode() for r in api.requests}
+    encoded = quote(form_id, safe="")
+    assert paths == {"/forms", f"/forms/{encoded}/responses"} | {
+        f"/forms/frm0000{n}/responses" for n in (0, 1)
+    }
+    hostile = [r for r in api.requests if encoded in r.url.raw_path.decode()]
+    assert hostile
+    assert all(r.url.params.get("page_size") == "1000" for r in hostile)
+
+
+def test_a_form_deleted_between_the_two_reads_is_skipped():
+    api = TypeformApi(forms=6)
+    api.inject(
+        StatusFailure(status=404, json={"code": "FORM_NOT_FOUND", "description": "gone"}),
+        path="/forms/frm00003/responses",
+    )
+
+    rows = read(api, "responses")
+
+    assert "frm00003" not in {row["form_id"] for row in rows}
+    others = [r for r in api.store.rows("responses") if r["form_id"] != "frm00003"]
+    assert len(rows) == len(others)
+
+
+# --- incremental windows -----------------------------------------------------------------------
+
+
+def test_responses_are_read_since_the_watermark_until_now():
+    api = TypeformApi()
+    watermark = read(api, "responses")[0]["submitted_at"]
+    api.add_rows("responses")
+
+    rows = read(api, "responses", **incremental(watermark))
+
+    params = api.requests[-1].url.params
+    assert params["since"] == watermark.removesuffix("Z")  # to the second, UTC, no zone
+    assert params["until"] == "2026-01-01T00:00:00"  # the runtime clock's now
+    assert len(rows) == 3  # the one at the watermark (inclusive) and two new ones
+    assert all(row["submitted_at"] >= watermark for row in rows)
+
+
+def test_an_interrupted_read_resumes_below_its_earliest_value_for_every_form():
+    api = TypeformApi()
+    everything = read(api, "responses")
+    earliest = everything[999]["submitted_at"]
+    before = len(api.requests)
+
+    resumed = read(api, "responses", **incremental(None, earliest))
+
+    later = api.requests[before:]
+    assert {r.url.params["until"] for r in later if r.url.path.endswith("/responses")} == {
+        earliest.removesuffix("Z")
+    }
+    assert all(row["submitted_at"] <= earliest for row in resumed)
+    seen = {row["token"] for row in everything[:1000]} | {row["token"] for row in resumed}
+    assert seen == {row["token"] for row in everything}
+
+
+def test_a_malformed_bound_is_a_400_from_the_emulator():
+    api = TypeformApi(forms=1)
+    request_url = "https://api.typeform.com/forms/frm00000/responses?since=yesterday"
+
+    answer = api(httpx.Request("GET", request_url, headers={"Authorization": f"Bearer {TOKEN}"}))
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "VALIDATION_ERROR"
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "failure", "error", "says"),
+    [
+        ("forms", StatusFailure(status=401), AuthenticationError, "rejected the personal"),
+        ("responses", StatusFailure(status=401), AuthenticationError, "rejected the personal"),
+        ("forms", forbidden("forms:read"), PermissionDeniedError, "forms:read"),
+    ],
+)
+def test_permanent_failures_fail_at_once_with_a_rule(schema, failure, error, says):
+    api = TypeformApi()
+    api.inject(failure, times=10)
+
+    with pytest.raises(error) as caught:
+        read(api, schema)
+
+    assert len(api.requests) == 1
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    assert rule is not None
+    assert says in rule.message
+    assert TOKEN not in str(caught.value)
+
+
+def test_a_403_on_responses_names_the_responses_scope():
+    api = TypeformApi(forms=3)
+    api.inject(forbidden("responses:read"), times=10, path="/forms/frm00000/responses")
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        read(api, "responses")
+
+    rule = classify(caught.value, SOURCE.get_non_retryable_errors())
+    assert rule is not None
+    assert "responses:read" in rule.message
+
+
+def test_a_rate_limit_is_waited_out():
+    api = TypeformApi()
+    api.inject(StatusFailure(status=429, headers={"Retry-After": "3"}))
+    clock = ManualClock()
+
+    rows = read(api, "forms", clock=clock)
+
+    assert len(rows) == 205
+    assert clock.slept == [3.0]
+
+
+def test_server_errors_and_timeouts_are_retried():
+    api = TypeformApi()
+    api.inject(StatusFailure(status=502))
+    api.inject(TimeoutFailure())
+
+    assert len(read(api, "forms")) == 205
+
+
+def test_a_lasting_server_error_fails_with_its_status():
+    api = TypeformApi()
+    api.inject(StatusFailure(status=503), times=100)
+
+    with pytest.raises(ServerError, match="503") as caught:
+        read(api, "forms")
+    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
