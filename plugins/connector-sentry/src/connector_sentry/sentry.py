@@ -1,0 +1,302 @@
+"""Talking to Sentry: the client and its auth, the credential check, each schema's response.
+
+Requests, retries, pagination and fan-out are the shared machinery's (headwater.rest). The
+one custom iterator is :class:`TagValues`, the two-level fan-out issues -> tags -> values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from connector_sentry import settings
+from headwater import ProgressEvent, ProgressKind
+from headwater.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConfigProblem,
+    HTTPStatusError,
+    NotFoundError,
+    PermissionDeniedError,
+    SourceError,
+)
+from headwater.rest import (
+    BearerAuth,
+    PageReader,
+    RestClient,
+    SkippedParent,
+    dependent_response,
+    endpoint_response,
+    parallel_chain,
+    parent_columns,
+    response_for,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+    from connector_sentry._config import SentryConfig
+    from headwater import Runtime, SourceInputs, SourceResponse
+    from headwater.rest import ClientConfig, Endpoint
+
+__all__ = [
+    "TagValues",
+    "check_credentials",
+    "client_config",
+    "endpoint",
+    "organization",
+    "response",
+]
+
+LABEL = settings.LABEL
+REJECTED = (
+    f"{LABEL} rejected the auth token: create a new one under Settings > Auth Tokens and"
+    " update the config"
+)
+
+# Sentry's slugs are lower-case letters, digits, `-` and `_` (documented for projects; the
+# organization slug follows the same rule). Checked before any request.
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+
+
+def organization(config: SentryConfig) -> str:
+    """The configured organization slug.
+
+    :raises ConfigError: at ``$.organization`` when it is not a slug.
+    """
+    value = config.organization.strip()
+    if not _SLUG.match(value):
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    path="$.organization",
+                    message="expected the organization's slug, like acme-inc",
+                )
+            ],
+            context=f"invalid {LABEL} configuration",
+        )
+    return value
+
+
+def client_config(config: SentryConfig) -> ClientConfig:
+    """The API client on the configured region's host, signing with the auth token."""
+    return attrs.evolve(
+        settings.CLIENT,
+        base_url=settings.base_url(config.region),
+        auth=BearerAuth(token=config.auth_token),
+    )
+
+
+def endpoint(name: str, config: SentryConfig) -> Endpoint:
+    """Endpoint ``name``, its organization filled in."""
+    return settings.ENDPOINTS[name].evolve(path_values={"organization": organization(config)})
+
+
+def check_credentials(config: SentryConfig, runtime: Runtime) -> tuple[bool, str | None]:
+    """Read the organization itself: one request that needs the token and membership."""
+    try:
+        org = organization(config)
+        with RestClient(client_config(config), runtime) as client:
+            client.get_json(f"/organizations/{org}/")
+    except ConfigError as error:
+        return False, str(error)
+    except AuthenticationError:
+        return False, REJECTED
+    except PermissionDeniedError:
+        return False, (
+            f"The {LABEL} auth token may not read organization {config.organization!r}: give"
+            " it the org:read scope (and project:read, event:read to import)"
+        )
+    except NotFoundError:
+        return False, (
+            f"{LABEL} shows no organization {config.organization!r} on {config.region}:"
+            " check the slug and the region (an EU organization is on de.sentry.io)"
+        )
+    except SourceError as error:
+        return False, f"{LABEL} could not be reached: {error}"
+    return True, None
+
+
+def response(config: SentryConfig, inputs: SourceInputs, runtime: Runtime) -> SourceResponse:
+    """The rows of ``inputs.schema_name``, read when the host iterates them."""
+    client = client_config(config)
+    org = {"organization": organization(config)}
+    name = inputs.schema_name
+    if name == settings.PROJECT_EVENTS.name:
+        return dependent_response(
+            client,
+            settings.PROJECTS.evolve(path_values=org),
+            settings.PROJECT_EVENTS.evolve(path_values=org),
+            settings.EVENTS_OF_PROJECTS,
+            inputs,
+            runtime,
+        )
+    if name in (settings.ISSUE_EVENTS.name, settings.ISSUE_HASHES.name):
+        return dependent_response(
+            client,
+            settings.ISSUE_PARENTS.evolve(path_values=org),
+            settings.ENDPOINTS[name].evolve(path_values=org),
+            settings.CHILDREN_OF_ISSUES,
+            inputs,
+            runtime,
+        )
+    if name == settings.ISSUE_TAG_VALUES.name:
+        declared = settings.ISSUE_TAG_VALUES
+
+        def items() -> Iterator[list[dict[str, Any]]]:
+            with RestClient(client, runtime) as api:
+                yield from TagValues(api, org["organization"], resume=inputs.resume_state)
+
+        return response_for(declared, inputs, items)
+    chosen = endpoint(name, config)
+    if name == settings.ISSUES.name and _resumed(inputs):
+        # The window returns issues with events in it, so an issue seen again after the
+        # earlier read's earliest value comes too; it is the next read's, not this one's.
+        chosen = chosen.evolve(normalize=_at_most(inputs.db_incremental_field_earliest_value))
+    return endpoint_response(client, chosen, inputs, runtime)
+
+
+def _resumed(inputs: SourceInputs) -> bool:
+    return bool(inputs.should_use_incremental_field and inputs.db_incremental_field_earliest_value)
+
+
+def _at_most(bound: Any) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    upper = _instant(bound)
+
+    def keep(row: dict[str, Any]) -> dict[str, Any] | None:
+        seen = _instant(row.get("lastSeen"))
+        return row if seen is None or upper is None or seen <= upper else None
+
+    return keep
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+class TagValues:
+    """Issues -> each issue's tag keys -> each key's values: the two-level fan-out.
+
+    Built from the shared pieces: :class:`PageReader` for every list (pagination, loop
+    guard, retries through the client), :func:`parallel_chain` for the issues of one page
+    (bounded workers under the client's one request budget). Issue pages are taken one at a
+    time, so :attr:`resume_state` (the issues reader's, after a finished page) is exact: a
+    read started with it continues with the next page of issues, and rows of a page that was
+    in progress come again (MERGE absorbs them).
+
+    A tag's values are read for at most ``max_pages`` pages (the API returns at most 1000
+    values); a tag whose values answer a 404, or a 5xx after every retry, is skipped. Both
+    are logged, sent to the progress sink and kept in :attr:`skipped` / :attr:`capped`.
+    """
+
+    def __init__(
+        self,
+        client: RestClient,
+        organization: str,
+        *,
+        resume: Mapping[str, Any] | None = None,
+        max_pages: int = settings.MAX_TAG_VALUE_PAGES,
+        max_workers: int = settings.CHILDREN_OF_ISSUES.max_workers,
+    ) -> None:
+        self.client = client
+        self.org = {"organization": organization}
+        self.max_pages = max_pages
+        self.max_workers = max_workers
+        self.skipped: list[SkippedParent] = []
+        """Issues (``issue_id``) and tags (``issue_id/key``) skipped for a lasting error."""
+        self.capped: list[str] = []
+        """Tags (``issue_id/key``) whose values went on past ``max_pages``."""
+        issues_resume = resume.get("issues") if resume else None
+        self._issues = PageReader(
+            client,
+            settings.ISSUE_PARENTS.evolve(path_values=self.org),
+            resume=issues_resume,
+            schema=settings.ISSUE_TAG_VALUES.name,
+        )
+        self._resume: dict[str, Any] | None = {"issues": issues_resume} if resume else None
+        self._complete = False
+        self._pages = self._read()
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        return self._pages
+
+    def __next__(self) -> list[dict[str, Any]]:
+        return next(self._pages)
+
+    @property
+    def resume_state(self) -> dict[str, Any] | None:
+        """Where to continue: after the last page of issues whose tags were all read."""
+        return None if self._complete else self._resume
+
+    def _read(self) -> Iterator[list[dict[str, Any]]]:
+        for issues in self._issues:
+            yield from parallel_chain(issues, self._per_issue, max_workers=self.max_workers)
+            state = self._issues.resume_state
+            self._resume = {"issues": state} if state else None
+        self._complete = True
+
+    def _per_issue(self, issue: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        issue_id = issue["id"]
+        columns = parent_columns(issue, settings.CHILDREN_OF_ISSUES)
+        tags = PageReader(
+            self.client,
+            settings.ISSUE_TAGS.evolve(path_values={**self.org, "issue_id": issue_id}),
+            schema=settings.ISSUE_TAG_VALUES.name,
+        )
+        try:
+            keys = [tag["key"] for tag in itertools.chain.from_iterable(tags)]
+        except HTTPStatusError as error:
+            if not settings.TAG_ERRORS.skips(error):
+                raise
+            self._skip(f"{issue_id}", error, what="the tag keys of issue")
+            return
+        for key in keys:
+            yield from self._values(issue_id, key, columns)
+
+    def _values(
+        self, issue_id: Any, key: str, columns: dict[str, Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        values = PageReader(
+            self.client,
+            settings.ISSUE_TAG_VALUES.evolve(
+                path_values={**self.org, "issue_id": issue_id, "key": key}
+            ),
+        )
+        try:
+            for page in values:
+                yield [{**row, "key": key, **columns} for row in page]
+                if values.pages >= self.max_pages and values.resume_state is not None:
+                    values.close()
+                    self._report(f"tag {issue_id}/{key!r}", f"cut after {self.max_pages} pages")
+                    self.capped.append(f"{issue_id}/{key}")
+                    return
+        except HTTPStatusError as error:
+            if not settings.TAG_ERRORS.skips(error):
+                raise
+            self._skip(f"{issue_id}/{key}", error, what="tag")
+
+    def _skip(self, value: str, error: HTTPStatusError, *, what: str) -> None:
+        parent = "issues" if "/" not in value else "issue_tags"
+        skipped = SkippedParent(parent=parent, value=value, status=error.status, reason=str(error))
+        self.skipped.append(skipped)
+        self._report(f"{what} {value!r}", f"skipped (HTTP {error.status})")
+
+    def _report(self, subject: str, happened: str) -> None:
+        runtime = self.client.runtime
+        schema = settings.ISSUE_TAG_VALUES.name
+        runtime.logger.warning("%s: %s %s", schema, subject, happened)
+        runtime.progress.emit(
+            ProgressEvent(kind=ProgressKind.MESSAGE, schema=schema, detail=f"{subject} {happened}")
+        )

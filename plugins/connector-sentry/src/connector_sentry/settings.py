@@ -1,0 +1,269 @@
+"""The endpoint catalog: every endpoint of the Sentry web API this connector reads, as data.
+
+Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
+in api_inventory.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from headwater import ErrorKind, ErrorRule, IncrementalField
+from headwater.rest import (
+    ClientConfig,
+    DependentEndpoint,
+    Endpoint,
+    IncrementalParams,
+    LinkHeaderPaginator,
+    PageState,
+    Paginator,
+    ParentErrorPolicy,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from headwater.rest import Page, PageContext, PageRequest
+
+__all__ = [
+    "CLIENT",
+    "DEFAULT_REGION",
+    "ENDPOINTS",
+    "CHILDREN_OF_ISSUES",
+    "EVENTS_OF_PROJECTS",
+    "ISSUES",
+    "ISSUE_EVENTS",
+    "ISSUE_HASHES",
+    "ISSUE_PARENTS",
+    "ISSUE_TAGS",
+    "ISSUE_TAG_VALUES",
+    "LABEL",
+    "MAX_TAG_VALUE_PAGES",
+    "NON_RETRYABLE_ERRORS",
+    "PROJECTS",
+    "PROJECT_EVENTS",
+    "REGIONS",
+    "TAG_ERRORS",
+    "SentryLinks",
+    "base_url",
+]
+
+LABEL = "Sentry"
+
+# The API hosts Sentry documents (https://docs.sentry.io/api/): sentry.io, and the region
+# domains of the two data storage locations. An organization stored in the EU is reached
+# through de.sentry.io.
+REGIONS = {
+    "sentry.io": "sentry.io (default)",
+    "us.sentry.io": "US region (us.sentry.io)",
+    "de.sentry.io": "EU region (de.sentry.io)",
+}
+DEFAULT_REGION = "sentry.io"
+
+
+def base_url(region: str) -> str:
+    """The API root on ``region``'s host (one of :data:`REGIONS`)."""
+    if region not in REGIONS:
+        raise ValueError(f"unknown Sentry region host {region!r}")
+    return f"https://{region}/api/0"
+
+
+# The base URL is set per config (the region); this is the one of the default host.
+CLIENT = ClientConfig(base_url=base_url(DEFAULT_REGION))
+
+# Every list is paginated by the Link header: Sentry always sends a `rel="next"` link and marks
+# the end with `results="false"` on it (https://docs.sentry.io/api/pagination/). The next link
+# carries the cursor and every query parameter of the request. The page-size parameter is not
+# documented for these endpoints, so none is sent: the API's default page (100) is used.
+
+
+@attrs.frozen(kw_only=True)
+class SentryLinks(Paginator):
+    """The shared Link-header paginator, following ``rel="next"`` only while it says
+    ``results="true"``.
+
+    Sentry marks every next link with ``results`` (https://docs.sentry.io/api/pagination/).
+    The shared paginator stops at ``results="false"`` and follows a link without the flag;
+    this one stops there too, as a next link without the documented flag is not one Sentry
+    promises rows behind (conservative: the docs do not describe such a link).
+    """
+
+    links: LinkHeaderPaginator = attrs.field(factory=LinkHeaderPaginator)
+
+    def start(self, context: PageContext, resume: Mapping[str, Any] | None = None) -> PageState:
+        return _WhileResults(self.links.start(context, resume))
+
+
+class _WhileResults(PageState):
+    def __init__(self, inner: PageState) -> None:
+        self._inner = inner
+
+    def first(self, request: PageRequest) -> PageRequest:
+        return self._inner.first(request)
+
+    def next(self, page: Page) -> PageRequest | None:
+        found = page.response.response.links.get("next") or {}
+        if found.get("results", "").lower() != "true":
+            return None
+        return self._inner.next(page)
+
+    def resume_state(self) -> dict[str, Any] | None:
+        return self._inner.resume_state()
+
+
+_PAGES: dict[str, Any] = {"paginator": SentryLinks()}
+_ORG = "/organizations/{organization}"
+
+PROJECTS = Endpoint(
+    name="projects",
+    description="Projects of the organization.",
+    path=f"{_ORG}/projects/",
+    primary_keys=("id",),
+    **_PAGES,
+    # No filter parameter: the list is read whole (full refresh).
+    partition_key="dateCreated",
+)
+
+LAST_SEEN = IncrementalField(field="lastSeen", label="Last seen", type="datetime")
+
+ISSUES = Endpoint(
+    name="issues",
+    description="Issues of the organization in every status, most recently seen first.",
+    path=f"{_ORG}/issues/",
+    primary_keys=("id",),
+    # An empty `query` lifts the default `is:unresolved` filter; `sort=date` orders by last
+    # seen, newest first, and no sort ascends, hence desc. `start`/`end` are the documented
+    # time window (ISO 8601): an issue comes when it had events in the window, so its
+    # lastSeen is at or after `start`. sentry.py drops rows above `end` on a resumed read.
+    params={"query": "", "sort": "date"},
+    **_PAGES,
+    incremental=IncrementalParams(start_param="start", end_param="end"),
+    incremental_fields=[LAST_SEEN],
+    # firstSeen is the issue's creation time and never changes, but the contract suite
+    # (headwater-contract 0.1) refuses any partition key with the word "seen" in it; not
+    # partitioned until the suite accepts firstSeen.
+    sort_mode="desc",
+)
+
+# The parent of the issue fan-outs: every issue, without a window.
+ISSUE_PARENTS = ISSUES.evolve(incremental=None, incremental_fields=())
+
+PROJECT_EVENTS = Endpoint(
+    name="project_events",
+    description="Error events of every project, newest first, read per project.",
+    path="/projects/{organization}/{project}/events/",
+    primary_keys=("project_id", "id"),
+    # `start`/`end` bound the events' time (ISO 8601); `start` gets the configured start
+    # date. The docs do not state the order; the API answers newest first, hence desc.
+    # Not offered as incremental: rows of many projects interleave, so neither a watermark
+    # nor the earliest value of an interrupted read is one position in the whole read (the
+    # host has no per-parent state yet). Each sync reads the window from the start date.
+    **_PAGES,
+    incremental=IncrementalParams(start_param="start"),
+    partition_key="dateCreated",
+    sort_mode="desc",
+)
+
+EVENTS_OF_PROJECTS = DependentEndpoint(
+    parent_name="projects",
+    resolve_param="project",
+    resolve_field="slug",
+    include_from_parent=("id", "slug"),
+    renames={"id": "project_id", "slug": "project_slug"},
+    # A project deleted (or hidden from the token) between the two reads answers 404/403.
+    parent_errors=ParentErrorPolicy(skip_statuses=[403, 404]),
+)
+
+ISSUE_EVENTS = Endpoint(
+    name="issue_events",
+    description="Events of every issue, read per issue.",
+    path=f"{_ORG}/issues/{{issue_id}}/events/",
+    primary_keys=("issue_id", "id"),
+    **_PAGES,
+    # Read whole per issue (full refresh): the parent list is every issue, so a window on
+    # the children alone would not make the read incremental.
+    partition_key="dateCreated",
+)
+
+CHILDREN_OF_ISSUES = DependentEndpoint(
+    parent_name="issues",
+    resolve_param="issue_id",
+    resolve_field="id",
+    include_from_parent=("id",),
+    renames={"id": "issue_id"},
+    # An issue merged or deleted between the two reads answers 404.
+    parent_errors=ParentErrorPolicy(skip_statuses=[404]),
+)
+
+ISSUE_HASHES = Endpoint(
+    name="issue_hashes",
+    description="Grouping hashes of every issue, read per issue.",
+    path=f"{_ORG}/issues/{{issue_id}}/hashes/",
+    # A hash belongs to one issue at a time, but moves when issues are merged: keyed by both.
+    primary_keys=("issue_id", "id"),
+    **_PAGES,
+    # No creation datetime on a hash: not partitioned.
+)
+
+# Two levels: issues -> their tag keys -> each key's values (sentry.py: tag_values).
+ISSUE_TAGS = Endpoint(
+    name="issue_tags",
+    description="Tag keys of one issue (the middle level of issue_tag_values).",
+    path=f"{_ORG}/issues/{{issue_id}}/tags/",
+    primary_keys=("key",),
+    **_PAGES,
+)
+
+ISSUE_TAG_VALUES = Endpoint(
+    name="issue_tag_values",
+    description="Values of every tag of every issue, with counts and first/last seen.",
+    path=f"{_ORG}/issues/{{issue_id}}/tags/{{key}}/values/",
+    # A value is unique within one tag key of one issue only.
+    primary_keys=("issue_id", "key", "value"),
+    **_PAGES,
+    # Not partitioned: firstSeen is refused by the contract suite (see ISSUES).
+)
+
+# The docs: a tag's values list "returns at most 1000 values when paginated" (10 pages of the
+# default 100). More pages than this per tag are not read; the cut is reported.
+MAX_TAG_VALUE_PAGES = 10
+
+# A tag whose values keep failing (5xx after every retry) or are gone (404) is skipped and
+# reported; the other tags and issues are still read.
+TAG_ERRORS = ParentErrorPolicy(skip_statuses=[404], skip_server_errors=True)
+
+ENDPOINTS = {
+    endpoint.name: endpoint
+    for endpoint in (
+        PROJECTS,
+        ISSUES,
+        PROJECT_EVENTS,
+        ISSUE_EVENTS,
+        ISSUE_HASHES,
+        ISSUE_TAG_VALUES,
+    )
+}
+
+NON_RETRYABLE_ERRORS = (
+    ErrorRule(
+        kind=ErrorKind.AUTHENTICATION,
+        message=f"{LABEL} rejected the auth token (Invalid token): create a new one under"
+        " Settings > Auth Tokens and update the config",
+    ),
+    ErrorRule(
+        kind=ErrorKind.PERMISSION,
+        message=f"The {LABEL} auth token may not read this: it needs the org:read,"
+        " project:read and event:read scopes, and membership of the organization",
+    ),
+    ErrorRule(
+        kind=ErrorKind.NOT_FOUND,
+        message=f"{LABEL} shows no such organization on this host: check `organization` (its"
+        " slug, as in the URL) and `region` (an EU organization is on de.sentry.io)",
+    ),
+    ErrorRule(
+        kind=ErrorKind.FOREIGN_ORIGIN,
+        message=f"{LABEL} sent a link to another host; check `region`",
+    ),
+)
