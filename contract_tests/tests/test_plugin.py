@@ -40,7 +40,7 @@ def test_an_unknown_connector_is_a_usage_error(harness):
 
     assert result.ret == 4
     result.stderr.fnmatch_lines(
-        ["*no connector named 'forj' is installed (installed: forge); did you mean 'forge'?*"]
+        ["*no connector named 'forj' is installed (installed: *forge*); did you mean 'forge'?*"]
     )
 
 

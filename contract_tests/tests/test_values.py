@@ -46,3 +46,21 @@ def test_datetimes_compare_in_utc_whatever_their_offset_or_form():
     assert a < b < c
     assert comparable(0, Kind.TIMESTAMP) == dt.datetime(1970, 1, 1, tzinfo=UTC)
     assert comparable("x", Kind.INTEGER) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "mutable"),
+    [
+        ("created_at", set()),
+        ("dateCreated", set()),
+        ("firstSeen", set()),
+        ("first_seen", set()),
+        ("lastSeen", {"last", "seen"}),
+        ("updated_at", {"updated"}),
+        ("dateModified", {"modified"}),
+    ],
+)
+def test_partition_key_names_that_say_the_value_changes(name, mutable):
+    from headwater_contract.checks.schemas import _mutable_words
+
+    assert _mutable_words(name) == mutable

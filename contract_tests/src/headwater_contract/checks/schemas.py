@@ -117,6 +117,15 @@ def _words(name: str) -> set[str]:
     return {word.lower() for word in _WORDS.findall(name.replace("_", " "))}
 
 
+def _mutable_words(name: str) -> set[str]:
+    """The words of ``name`` that say its value changes: ``lastSeen`` does, ``firstSeen`` not."""
+    words = _words(name)
+    mutable = words & _MUTABLE_WORDS
+    if "first" in words:
+        mutable.discard("seen")
+    return mutable
+
+
 def partition_keys_are_present_and_stable(subject: Subject, schema: str) -> None:
     """Every row has the partition keys; a datetime key is a datetime that never changes.
 
@@ -136,7 +145,7 @@ def partition_keys_are_present_and_stable(subject: Subject, schema: str) -> None
     fail_if(problems)
     if response.partition_mode is PartitionMode.DATETIME:
         for key in keys:
-            mutable = _words(key) & _MUTABLE_WORDS
+            mutable = _mutable_words(key)
             if mutable:
                 problems.append(
                     f"{schema!r} is partitioned by {key!r}, which reads as a field that changes"
@@ -144,11 +153,18 @@ def partition_keys_are_present_and_stable(subject: Subject, schema: str) -> None
                     " written to two partitions. Partition by a stable creation datetime"
                     " (created_at, dateCreated, firstSeen)"
                 )
+            # The warehouse buckets ISO datetimes, dates and Unix times alike.
             wrong = [
                 row[key]
                 for row in rows
-                if type_problem(row[key], IncrementalFieldType.DATETIME) is not None
-                and type_problem(row[key], IncrementalFieldType.DATE) is not None
+                if all(
+                    type_problem(row[key], kind) is not None
+                    for kind in (
+                        IncrementalFieldType.DATETIME,
+                        IncrementalFieldType.DATE,
+                        IncrementalFieldType.TIMESTAMP,
+                    )
+                )
             ]
             if wrong:
                 problems.append(
