@@ -171,11 +171,11 @@ def test_an_unreachable_api_returns_a_message():
 HANDOFF = [
     # schema, primary keys, partition keys, sort mode
     ("projects", ("id",), ("dateCreated",), "asc"),
-    ("issues", ("id",), None, "desc"),
+    ("issues", ("id",), ("firstSeen",), "desc"),
     ("project_events", ("project_id", "id"), ("dateCreated",), "desc"),
     ("issue_events", ("issue_id", "id"), ("dateCreated",), "asc"),
     ("issue_hashes", ("issue_id", "id"), None, "asc"),
-    ("issue_tag_values", ("issue_id", "key", "value"), None, "asc"),
+    ("issue_tag_values", ("issue_id", "key", "value"), ("firstSeen",), "asc"),
 ]
 
 

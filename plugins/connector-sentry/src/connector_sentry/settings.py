@@ -141,9 +141,8 @@ ISSUES = Endpoint(
     **_PAGES,
     incremental=IncrementalParams(start_param="start", end_param="end"),
     incremental_fields=[LAST_SEEN],
-    # firstSeen is the issue's creation time and never changes, but the contract suite
-    # (headwater-contract 0.1) refuses any partition key with the word "seen" in it; not
-    # partitioned until the suite accepts firstSeen.
+    # firstSeen is the issue's creation time and never changes (lastSeen does).
+    partition_key="firstSeen",
     sort_mode="desc",
 )
 
@@ -223,7 +222,8 @@ ISSUE_TAG_VALUES = Endpoint(
     # A value is unique within one tag key of one issue only.
     primary_keys=("issue_id", "key", "value"),
     **_PAGES,
-    # Not partitioned: firstSeen is refused by the contract suite (see ISSUES).
+    # firstSeen: when the value was first seen on the issue; it never changes.
+    partition_key="firstSeen",
 )
 
 # The docs: a tag's values list "returns at most 1000 values when paginated" (10 pages of the
