@@ -158,10 +158,24 @@ def registry(site: Path) -> Callable[..., Registry]:
     import importlib.metadata
 
     def build(**kwargs: object) -> Registry:
-        eps = importlib.metadata.entry_points(group="headwater")
+        # Only the test's own distributions: connectors installed in the environment that
+        # runs the tests (a developer's venv, say) must not change what a test sees.
+        eps = [
+            ep
+            for dist in importlib.metadata.distributions(path=[str(site)])
+            for ep in dist.entry_points
+            if ep.group == "headwater"
+        ]
         return Registry(eps, environ={}, **kwargs)  # type: ignore[arg-type]
 
     return build
+
+
+def site_distributions(site: Path) -> set[str]:
+    """The names of the distributions a test installed into ``site``."""
+    import importlib.metadata
+
+    return {dist.metadata["Name"] for dist in importlib.metadata.distributions(path=[str(site)])}
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:

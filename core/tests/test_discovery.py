@@ -11,7 +11,7 @@ import pytest
 from headwater import discovery
 from headwater.errors import PluginError, PluginLoadError, UnknownConnectorError
 
-from conftest import run_cli, write_dist
+from conftest import run_cli, site_distributions, write_dist
 
 UNKNOWN_HOOK_INIT = """
     from headwater import hookimpl
@@ -23,13 +23,15 @@ UNKNOWN_HOOK_INIT = """
 
 
 def installed(connectors):
-    """Connectors from installed distributions: the built-in ones (``example``) left out."""
+    """Connectors from the test's own distributions: built-in ones (``example``) and any
+    installed in the environment running the tests are left out."""
     return [c for c in connectors if c.distribution is not None]
 
 
-def installed_json(payload):
-    """The same, for ``headwater connectors --json`` output."""
-    return [c for c in payload["connectors"] if c["distribution"] is not None]
+def installed_json(payload, site):
+    """The same, for ``headwater connectors --json`` output (which sees the whole environment)."""
+    ours = site_distributions(site)
+    return [c for c in payload["connectors"] if c["distribution"] in ours]
 
 
 RAISING_HOOK_INIT = """
@@ -146,7 +148,7 @@ def test_cli_lists_good_connectors_and_reports_each_failure_kind(kind, make_conn
 
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert [(c["name"], c["version"]) for c in installed_json(payload)] == [("good", "0.4.0")]
+    assert [(c["name"], c["version"]) for c in installed_json(payload, site)] == [("good", "0.4.0")]
     assert any(expected in p["reason"] for p in payload["problems"])
 
     table = run_cli("connectors")
@@ -229,10 +231,10 @@ def test_load_connectors_from_the_environment(make_connector, site):
     none = run_cli("connectors", "--json", env={"HEADWATER_LOAD_CONNECTORS": ""})
 
     payload = json.loads(listed.stdout)
-    assert [c["name"] for c in installed_json(payload)] == ["beta"]
+    assert [c["name"] for c in installed_json(payload, site)] == ["beta"]
     assert [p["plugin"] for p in payload["problems"]] == ["nosuch"]
     assert "no installed distribution provides it" in payload["problems"][0]["reason"]
-    assert installed_json(json.loads(none.stdout)) == []
+    assert installed_json(json.loads(none.stdout), site) == []
 
 
 def test_an_excluded_connector_says_so(make_connector, registry):
