@@ -144,8 +144,9 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The benchmark (bench/): a local API in its own process, then every runner's figures.
 
-    Not a default session and not in CI: it takes a minute or two and its figures depend on
-    the machine. ``nox -s bench -- rest_bench`` runs one runner.
+    Not a default session and not in CI: it takes several minutes and its figures depend on
+    the machine. ``nox -s bench -- rest_bench`` runs one runner. ``sync_bench`` creates dlt's
+    own virtualenv under .nox/bench-dlt on first use (``pip install "dlt[deltalake]"``).
     """
     session.install("-e", str(CORE))
     session.run("python", "bench/run.py", *session.posargs)

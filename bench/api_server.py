@@ -13,6 +13,9 @@ what the fan-out and retry figures need:
                                             429 with ``Retry-After: 0``
 ``GET /parents?per_page=&page=``            200 parents, Link-paginated
 ``GET /parents/{id}/children``              5 rows per parent, answered after 50 ms
+``GET /wide/items?limit=&cursor=&total=``   ``/cursor/items``'s shape, but records of 20 mixed
+                                            fields (see :func:`wide_record`), ``total`` of
+                                            them (default 200,000)
 ==========================================  ================================================
 
 Pages are encoded once and cached, so the server's own cost stays small and equal for every
@@ -35,7 +38,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 
-__all__ = ["RECORDS", "route"]
+__all__ = ["RECORDS", "route", "wide_record"]
 
 RECORDS = 200_000
 PARENTS = 200
@@ -58,6 +61,45 @@ def _record(i: int) -> dict[str, object]:
         "active": i % 2 == 0,
         "tags": ["alpha", "beta"] if i % 3 else [],
     }
+
+
+_CATEGORIES = ("books", "games", "garden", "music", "tools")
+_COUNTRIES = ("DE", "FR", "NL", "SE", "US", "JP")
+
+
+def wide_record(i: int) -> dict[str, object]:
+    """Record ``i`` of ``/wide/items``: ints, ISO timestamps, strings, floats, bools, nulls,
+    a nested object and a small list (the sync benchmark's data)."""
+    return {
+        "id": i,
+        "uid": f"{i:08x}-{(i * 2654435761) % 2**32:08x}",
+        "name": f"customer {i}",
+        "email": f"user{i}@example.com",
+        "created_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+        "updated_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:{i % 60:02d}Z",
+        "amount": round(i * 0.37, 2),
+        "quantity": i % 97,
+        "price": (i % 1000) / 7,
+        "active": i % 2 == 0,
+        "verified": i % 3 == 0,
+        "score": None if i % 5 == 0 else (i % 100) / 10,
+        "note": None if i % 4 else f"note about {i}",
+        "category": _CATEGORIES[i % len(_CATEGORIES)],
+        "country": _COUNTRIES[i % len(_COUNTRIES)],
+        "parent_id": None if i % 7 else i // 7,
+        "tags": ["alpha", "beta"][: i % 3],
+        "address": {"street": f"{i} Main St", "city": f"city {i % 50}", "zip": f"{i % 99999:05d}"},
+        "rank": (i * 7919) % 100_003,
+        "ratio": (i % 17) / 17,
+    }
+
+
+@functools.lru_cache(maxsize=2_100)  # the 2,000 pages of 200,000 records; larger runs re-encode
+def _wide_page(start: int, size: int, total: int) -> bytes:
+    nxt = start + size if start + size < total else None
+    rows = orjson.dumps([wide_record(i) for i in range(start, min(start + size, total))])
+    tail = b"null" if nxt is None else b'"' + str(nxt).encode() + b'"'
+    return b'{"data":' + rows + b',"next_cursor":' + tail + b"}"
 
 
 @functools.cache
@@ -92,6 +134,9 @@ def route(base: str, target: str) -> Answer:
     if path == "/cursor/items":
         start, size = int(params.get("cursor", "0")), int(params.get("limit", "100"))
         return 200, {}, _cursor_page(start, size)
+    if path == "/wide/items":
+        start, size = int(params.get("cursor", "0")), int(params.get("limit", "100"))
+        return 200, {}, _wide_page(start, size, int(params.get("total", str(RECORDS))))
     if path == "/link/items":
         page, size = int(params.get("page", "1")), int(params.get("per_page", "100"))
         more = page * size < RECORDS

@@ -17,6 +17,7 @@ import click
 from headwater.cli.app import UserError
 from headwater.cli.new_command import new_command
 from headwater.cli.sync_commands import SYNC_COMMANDS
+from headwater.cli.warehouse_commands import WAREHOUSE_COMMANDS
 from headwater.discovery import Connector, get_registry
 
 if TYPE_CHECKING:
@@ -293,4 +294,5 @@ BUILTIN_COMMANDS: tuple[click.Command, ...] = (
     generate_command,
     new_command,
     *SYNC_COMMANDS,
+    *WAREHOUSE_COMMANDS,
 )

@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from headwater.discovery import Connector
     from headwater.runtime import Runtime
     from headwater.sources import Source, SourceSchema
+    from headwater.sync import SyncResult
 
 __all__ = ["SYNC_COMMANDS", "reset_command", "sync_command"]
 
+TEXT = "text"
+JSON = "json"
 WAREHOUSE_ENV = "HEADWATER_WAREHOUSE"
 DEFAULT_WAREHOUSE = "./warehouse"
 
@@ -134,7 +137,7 @@ def _target(
     )
 
 
-def _report_failures(failures: list[tuple[str, str]], total: int) -> None:
+def _report_failures(failures: Sequence[tuple[str, str]], total: int) -> None:
     if not failures:
         return
     if total == 1:
@@ -154,6 +157,20 @@ def _report_failures(failures: list[tuple[str, str]], total: int) -> None:
     is_flag=True,
     help="Ignore the saved state: read everything again and replace each table in one commit.",
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print nothing but errors (on stderr); the exit code tells the outcome.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice([TEXT, JSON]),
+    default=TEXT,
+    show_default=True,
+    help="text: live progress on a terminal, then a summary. json: one event per line on"
+    " stdout, for schedulers.",
+)
 def sync_command(
     name: str,
     config_path: Path,
@@ -161,36 +178,58 @@ def sync_command(
     warehouse: str,
     connection: str | None,
     full_refresh: bool,
+    quiet: bool,
+    log_format: str,
 ) -> None:
     """Sync a connector's schemas into Delta tables under WAREHOUSE/CONNECTION/SCHEMA.
 
-    Incremental schemas continue from the state saved in their tables; a line per schema
-    reports rows written, mode, duration and the new watermark.
+    Incremental schemas continue from the state saved in their tables. On a terminal, a live
+    table shows pages, rows, rows/s, retries and waits per schema, then a summary table:
+    rows written, mode, duration and the new watermark (piped: a line per schema).
     """
-    from headwater.sync import sync_schema
+    from headwater.cli.sync_output import SyncOutput
 
     target = _target(name, config_path, connection, schema_names, warehouse)
     if not target.schemas:
         raise UserError(f"no schema of {name} is enabled in {config_path}; nothing to sync")
-    failures: list[tuple[str, str]] = []
-    for schema in target.schemas:
-        try:
-            result = sync_schema(
-                target.connector,
-                target.config,
-                schema.name,
-                warehouse,
-                target.runtime,
-                full_refresh=full_refresh,
-                source_schema=schema,
-            )
-        except HeadwaterError as error:
-            failures.append((schema.name, str(error)))
-            if len(target.schemas) > 1:
-                click.echo(f"{schema.name}: failed: {error}", err=True)
-            continue
-        click.echo(result.summary())
-    _report_failures(failures, len(target.schemas))
+    output = SyncOutput.open(
+        name=name,
+        schemas=tuple(schema.name for schema in target.schemas),
+        runtime=target.runtime,
+        config=target.config,
+        quiet=quiet,
+        log_format=log_format,
+    )
+    with output:
+        for schema in target.schemas:
+            output.started(schema.name)
+            try:
+                result = _sync_one(target, schema, warehouse, output.runtime, full_refresh)
+            except HeadwaterError as error:
+                output.failed(schema.name, str(error))
+                continue
+            output.finished(schema.name, result)
+    _report_failures(output.failures, len(target.schemas))
+
+
+def _sync_one(
+    target: _Target,
+    schema: SourceSchema,
+    warehouse: str,
+    runtime: Runtime,
+    full_refresh: bool,
+) -> SyncResult:
+    from headwater.sync import sync_schema
+
+    return sync_schema(
+        target.connector,
+        target.config,
+        schema.name,
+        warehouse,
+        runtime,
+        full_refresh=full_refresh,
+        source_schema=schema,
+    )
 
 
 @click.command("reset")

@@ -6,6 +6,9 @@ store, written by one writer at a time, each commit carrying the schema's sync s
 - :mod:`~headwater.warehouse.state_log`: state in commit metadata, read back;
 - :mod:`~headwater.warehouse.partitioning`: datetime, md5 and numerical buckets;
 - :mod:`~headwater.warehouse.lock`: one writer per table;
+- :mod:`~headwater.warehouse.inventory`: the tables of a warehouse, their rows, size and state;
+- :mod:`~headwater.warehouse.maintenance`: compact, vacuum and checkpoint a table;
+- :mod:`~headwater.warehouse.query`: SQL over the tables with DuckDB;
 - :mod:`~headwater.warehouse.staging` and :mod:`~headwater.warehouse.conform`: the pieces a
   replacing commit streams through.
 
@@ -17,6 +20,7 @@ Importing this package is light; pyarrow and deltalake load when a table is touc
 from __future__ import annotations
 
 from headwater.warehouse.conform import conform
+from headwater.warehouse.inventory import TableSummary, find_tables, summarize_table
 from headwater.warehouse.location import OBJECT_STORE_SCHEMES, TableLocation, table_location
 from headwater.warehouse.lock import (
     DEFAULT_LEASE,
@@ -27,6 +31,7 @@ from headwater.warehouse.lock import (
     TableLock,
     lock_table,
 )
+from headwater.warehouse.maintenance import DEFAULT_RETENTION, MaintenanceResult, maintain_table
 from headwater.warehouse.partitioning import (
     PARTITION_COLUMN,
     UNPARSEABLE,
@@ -35,6 +40,7 @@ from headwater.warehouse.partitioning import (
     partition_bucket,
     partition_column,
 )
+from headwater.warehouse.query import flat_view_name, query_warehouse
 from headwater.warehouse.staging import Staging
 from headwater.warehouse.state_log import (
     APP_ID,
@@ -50,10 +56,12 @@ from headwater.warehouse.writer import TableWriter, merge_predicate
 __all__ = [
     "APP_ID",
     "DEFAULT_LEASE",
+    "DEFAULT_RETENTION",
     "Holder",
     "LOCK_PATH",
     "LeaseLock",
     "LocalLock",
+    "MaintenanceResult",
     "OBJECT_STORE_SCHEMES",
     "PARTITION_COLUMN",
     "PartitionScheme",
@@ -61,18 +69,24 @@ __all__ = [
     "Staging",
     "TableLocation",
     "TableLock",
+    "TableSummary",
     "TableWriter",
     "UNPARSEABLE",
     "check_sequence",
     "commit_properties",
     "conform",
+    "find_tables",
+    "flat_view_name",
     "lock_table",
+    "maintain_table",
     "merge_predicate",
     "mirrored_sequence",
     "parse_datetime",
     "partition_bucket",
     "partition_column",
+    "query_warehouse",
     "read_state_document",
     "state_sequence",
+    "summarize_table",
     "table_location",
 ]

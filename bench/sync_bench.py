@@ -1,0 +1,322 @@
+"""The sync figures: ``headwater sync`` beside a bare loop and dlt, into Delta, one run each.
+
+The API (``/wide/items``) serves records of 20 mixed fields (:func:`api_server.wide_record`)
+in pages of 100, cursor-paginated. Each contender runs in its own process, one after the
+other, so its wall time and peak RSS (``ru_maxrss`` from ``wait4``) are its own:
+
+- **headwater**: ``headwater sync bench_wide --quiet`` of a throwaway connector installed
+  into a temporary site folder (one ``Endpoint`` read through ``headwater.rest``), append mode
+  (the incremental field is ``id``, ascending), default batches of 10,000 rows, one commit
+  each. Twice: ``rows pages``, the connector yielding each page's dicts as ``headwater.rest``
+  does (the engine converts value by value), and ``arrow pages``, the connector gathering
+  10,000 rows into a ``pyarrow.Table.from_pylist`` table (converted column by column);
+- **bare**: httpx + orjson + ``pyarrow.Table.from_pylist`` per page, one Delta write;
+- **dlt**: dlt's ``rest_api`` source into Delta (filesystem destination), in its own
+  virtualenv under ``.nox/bench-dlt`` created on first use, telemetry off.
+
+Every table is verified (row count and a checksum over ids, quantities and flags) before its
+figures are printed. Then Headwater alone at 2,000,000 records (append) for the memory
+target, and at 200,000 in merge (incremental) mode, reported separately.
+
+Targets: Headwater within 1.3x of the bare loop; at least 5x faster than dlt; peak RSS under
+250 MiB; peak RSS at 2,000,000 rows within 1.2x of that at 200,000.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from api_server import wide_record
+from harness import BENCH, ApiServer, Figure
+
+__all__ = ["run"]
+
+RECORDS = 200_000
+LARGE = 2_000_000
+PAGES = ("rows", "arrow")
+ROOT = BENCH.parent
+DLT_VENV = ROOT / ".nox" / "bench-dlt"
+CONNECTOR = "bench_wide"
+
+_INIT = """
+from headwater import CONTRACT_MAJOR, SourceSpec, hookimpl
+
+
+@hookimpl
+def register_sources():
+    return [SourceSpec(
+        source_type="bench_wide",
+        contract_major=CONTRACT_MAJOR,
+        label="Benchmark API",
+        load="bench_wide.source:BenchSource",
+        release_status="alpha",
+    )]
+"""
+
+_SOURCE = """
+from headwater import (
+    IncrementalField, Source, SourceConfig, SourceSchema, SortMode, TextField,
+)
+from headwater.rest import (
+    ClientConfig, CursorPaginator, Endpoint, IncrementalParams, PageReader, RestClient,
+    endpoint_response, response_for,
+)
+
+ID = IncrementalField(field="id", label="ID", type="integer")
+
+
+class BenchSource(Source):
+    source_type = "bench_wide"
+
+    def get_source_config(self):
+        return SourceConfig(
+            label="Benchmark API",
+            release_status="alpha",
+            fields=[
+                TextField(name="base_url", label="Base URL"),
+                TextField(name="total", label="Records"),
+                TextField(name="pages", label="rows (the REST path) or arrow", required=False),
+            ],
+        )
+
+    def validate_credentials(self, config, runtime):
+        return True, None
+
+    def get_schemas(self, config, runtime):
+        return self.get_catalog_schemas()
+
+    def get_catalog_schemas(self):
+        return [
+            SourceSchema(
+                name="items",
+                supports_incremental=True,
+                supports_append=True,
+                incremental_fields=[ID],
+            )
+        ]
+
+    def source_for_pipeline(self, config, inputs, runtime):
+        endpoint = Endpoint(
+            name=inputs.schema_name,
+            path="/wide/items",
+            primary_keys="id",
+            params={"total": config.total},
+            data_selector="data",
+            paginator=CursorPaginator(cursor_path="next_cursor"),
+            page_size=100,
+            incremental_fields=[ID],
+            # The API ignores min_id; every sync the benchmark runs is a first one anyway.
+            incremental=IncrementalParams(start_param="min_id"),
+            sort_mode=SortMode.ASC,
+        )
+        client_config = ClientConfig(base_url=config.base_url)
+        if config.pages != "arrow":
+            return endpoint_response(client_config, endpoint, inputs, runtime)
+
+        def items():
+            # Pages gathered into Arrow tables of one batch each (10,000 rows), converted
+            # column-wise by pyarrow instead of value by value by the engine.
+            import pyarrow as pa
+
+            rows = []
+            with RestClient(client_config, runtime) as client:
+                for page in PageReader(client, endpoint, inputs=inputs):
+                    rows.extend(page)
+                    if len(rows) >= 10_000:
+                        yield pa.Table.from_pylist(rows)
+                        rows = []
+            if rows:
+                yield pa.Table.from_pylist(rows)
+
+        return response_for(endpoint, inputs, items)
+"""
+
+
+def _install_connector(site: Path) -> None:
+    package = site / CONNECTOR
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(textwrap.dedent(_INIT))
+    (package / "source.py").write_text(textwrap.dedent(_SOURCE))
+    info = site / f"{CONNECTOR}-0.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {CONNECTOR}\nVersion: 0.0.0\n")
+    (info / "entry_points.txt").write_text(f"[headwater]\n{CONNECTOR} = {CONNECTOR}\n")
+
+
+def _measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of ``command`` run as a child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed with exit code {process.returncode}")
+    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def _warm(base_url: str, total: int) -> None:
+    """Read every page once, so the server's page cache is full before anyone is timed."""
+    import httpx
+    import orjson
+
+    with httpx.Client(base_url=base_url) as client:
+        params = {"limit": "100", "total": str(total)}
+        while True:
+            body = orjson.loads(client.get("/wide/items", params=params).content)
+            if not body["next_cursor"]:
+                return
+            params = {**params, "cursor": body["next_cursor"]}
+
+
+def _expected(total: int) -> tuple[int, int, int, int]:
+    quantity = active = 0
+    for i in range(total):
+        record = wide_record(i)
+        quantity += int(record["quantity"])  # type: ignore[call-overload]
+        active += bool(record["active"])
+    return total, total * (total - 1) // 2, quantity, active
+
+
+def _checksum(table_uri: str) -> tuple[int, int, int, int]:
+    import duckdb
+    from deltalake import DeltaTable
+
+    dataset = DeltaTable(table_uri).to_pyarrow_dataset()
+    connection = duckdb.connect()
+    connection.register("t", dataset)
+    row = connection.execute(
+        "select count(*), sum(id), sum(quantity), count(*) filter (where active) from t"
+    ).fetchone()
+    assert row is not None
+    return tuple(int(value or 0) for value in row)  # type: ignore[return-value]
+
+
+def _dlt_python() -> Path:
+    python = DLT_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(DLT_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "dlt[deltalake]"], check=True)
+    return python
+
+
+class _Run:
+    def __init__(self, name: str, wall: float, rss: float, rows: int) -> None:
+        self.name, self.wall, self.rss, self.rows = name, wall, rss, rows
+
+
+def run(api: ApiServer) -> list[Figure]:
+    figures: list[Figure] = []
+    expected = {RECORDS: _expected(RECORDS)}
+    _warm(api.base_url, RECORDS)
+    with tempfile.TemporaryDirectory(prefix="headwater-bench-") as tmp:
+        work = Path(tmp)
+        site = work / "site"
+        _install_connector(site)
+        env = {"PYTHONPATH": str(site), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+        headwater = [sys.executable, "-c", "from headwater.cli import main; main()"]
+        subprocess.run([*headwater, "generate", CONNECTOR], env={**os.environ, **env}, check=True)
+
+        def verify(result: _Run, table_uri: str) -> _Run:
+            if result.rows not in expected:
+                expected[result.rows] = _expected(result.rows)
+            got = _checksum(table_uri)
+            if got != expected[result.rows]:
+                raise AssertionError(f"{result.name}: checksum {got} != {expected[result.rows]}")
+            return result
+
+        def sync(total: int, mode: str, pages: str) -> _Run:
+            name = f"{mode}-{pages}-{total}"
+            config = work / f"{name}.toml"
+            config.write_text(
+                f'[source]\nbase_url = "{api.base_url}"\ntotal = "{total}"\npages = "{pages}"\n'
+                f'[schemas.items]\nsync_mode = "{mode}"\n'
+            )
+            warehouse = work / name
+            wall, rss = _measured(
+                [*headwater, "sync", CONNECTOR, "-c", str(config), "-w", str(warehouse), "-q"],
+                env,
+            )
+            label = f"headwater {mode}, {pages} pages"
+            return verify(_Run(label, wall, rss, total), str(warehouse / CONNECTOR / "items"))
+
+        def show(result: _Run, note: str = "") -> None:
+            figures.append(
+                Figure(
+                    f"{result.name}, {result.rows:,} rows",
+                    f"{result.wall:6.2f} s  {result.rows / result.wall:9,.0f} rows/s"
+                    f"  peak RSS {result.rss:4.0f} MiB  (verified){note}",
+                )
+            )
+
+        ours = {pages: sync(RECORDS, "append", pages) for pages in PAGES}
+        wall, rss = _measured(
+            [sys.executable, str(BENCH / "contenders.py"), "bare", api.base_url,
+             str(work / "bare"), str(RECORDS)],
+        )  # fmt: skip
+        bare = verify(_Run("bare loop", wall, rss, RECORDS), str(work / "bare"))
+        dlt: _Run | None = None
+        try:
+            python = _dlt_python()
+            wall, rss = _measured(
+                [str(python), str(BENCH / "contenders.py"), "dlt", api.base_url,
+                 str(work / "dlt"), str(RECORDS)],
+                env,
+            )  # fmt: skip
+            dlt = verify(
+                _Run("dlt rest_api", wall, rss, RECORDS), str(work / "dlt" / "dlt" / "items")
+            )
+        except (RuntimeError, subprocess.CalledProcessError, AssertionError) as error:
+            figures.append(Figure("dlt", f"not measured: {error}", "MISSED"))
+
+        for result in (*ours.values(), bare, *([dlt] if dlt else [])):
+            show(result)
+        for pages, result in ours.items():
+            ratio = result.wall / bare.wall
+            figures.append(
+                Figure(
+                    f"headwater ({pages} pages) / bare loop",
+                    f"{ratio:.2f}x",
+                    _verdict(ratio <= 1.3, "<= 1.3x"),
+                )
+            )
+            if dlt is not None:
+                speedup = dlt.wall / result.wall
+                figures.append(
+                    Figure(
+                        f"dlt / headwater ({pages} pages)",
+                        f"{speedup:.1f}x",
+                        _verdict(speedup >= 5, ">= 5x"),
+                    )
+                )
+            figures.append(
+                Figure(
+                    f"headwater ({pages} pages) peak RSS",
+                    f"{result.rss:.0f} MiB",
+                    _verdict(result.rss < 250, "< 250 MiB"),
+                )
+            )
+        for pages, small in ours.items():
+            large = sync(LARGE, "append", pages)
+            show(large)
+            growth = large.rss / small.rss
+            figures.append(
+                Figure(
+                    f"peak RSS {LARGE:,} / {RECORDS:,} ({pages} pages)",
+                    f"{growth:.2f}x",
+                    _verdict(growth <= 1.2, "<= 1.2x"),
+                )
+            )
+        for pages in PAGES:
+            show(sync(RECORDS, "incremental", pages), "; MERGE, reported without a target")
+    return figures
+
+
+def _verdict(ok: bool, target: str) -> str:
+    return f"{'ok' if ok else 'MISSED'} (target {target})"

@@ -1,0 +1,187 @@
+"""What ``headwater sync`` prints while and after it runs, in each of its three manners.
+
+- text (the default): on a terminal, a live table of every schema's progress on stderr and a
+  summary table on stdout at the end; piped, no live table and one ``schema: ...`` line per
+  schema on stdout, stable for scripts;
+- ``--quiet``: nothing but errors;
+- ``--log-format json``: one JSON event per line on stdout (see
+  :mod:`headwater.display.json_log`), for schedulers.
+
+Every printed text goes through a :class:`~headwater.display.Redactor` holding the config's
+secret values. rich is imported only in the text manner.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import attrs
+import click
+
+from headwater.display import (
+    JsonLog,
+    ProgressTally,
+    Redactor,
+    SchemaOutcome,
+    summary_lines,
+    summary_table,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from headwater.config import UserConfig
+    from headwater.runtime import Runtime
+    from headwater.sync import SyncResult
+
+__all__ = ["SyncOutput"]
+
+
+def _result_fields(result: SyncResult) -> dict[str, Any]:
+    return {
+        "mode": result.sync_mode.value,
+        "rewrote": result.rewrote,
+        "rows_read": result.rows_read,
+        "rows_written": result.rows_written,
+        "commits": list(result.commits),
+        "duration": round(result.duration, 3),
+        "watermark": result.watermark,
+        "table": result.table_uri,
+    }
+
+
+class SyncOutput:
+    """Receives a sync's progress and outcomes, and prints them in the chosen manner.
+
+    Use :meth:`open`, then :attr:`runtime` for the sync (its progress sink feeds this
+    output) and :meth:`started`, :meth:`finished`, :meth:`failed` around each schema, inside
+    a ``with`` block. :attr:`failures` lists ``(schema, redacted message)`` afterwards.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        schemas: tuple[str, ...],
+        runtime: Runtime,
+        redact: Redactor,
+        quiet: bool,
+        json_log: JsonLog | None,
+        tally: ProgressTally,
+        stderr: Console | None,
+        stdout: Console | None,
+    ) -> None:
+        self.name = name
+        self.schemas = schemas
+        self.runtime = runtime
+        self.failures: list[tuple[str, str]] = []
+        self._redact = redact
+        self._quiet = quiet
+        self._json = json_log
+        self._tally = tally
+        self._stderr = stderr
+        self._stdout = stdout
+        self._outcomes: list[SchemaOutcome] = []
+        self._stack = contextlib.ExitStack()
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        name: str,
+        schemas: tuple[str, ...],
+        runtime: Runtime,
+        config: UserConfig,
+        quiet: bool,
+        log_format: str,
+    ) -> SyncOutput:
+        """The output for ``--quiet`` / ``--log-format``; ``runtime`` gains its progress sink."""
+        redact = Redactor.of(config.source)
+        json_log: JsonLog | None = None
+        if log_format == "json" and not quiet:
+            json_log = JsonLog(sys.stdout, now=runtime.clock.now, redact=redact)
+        tally = ProgressTally(schemas, monotonic=runtime.clock.monotonic, forward=json_log)
+        stderr = stdout = None
+        if not quiet and json_log is None:
+            from rich.console import Console
+
+            stderr = Console(file=sys.stderr)
+            stdout = Console(file=sys.stdout)
+        return cls(
+            name=name,
+            schemas=schemas,
+            runtime=attrs.evolve(runtime, progress=tally),
+            redact=redact,
+            quiet=quiet,
+            json_log=json_log,
+            tally=tally,
+            stderr=stderr,
+            stdout=stdout,
+        )
+
+    def __enter__(self) -> Self:
+        if self._json is not None:
+            self._json.write("sync_started", connector=self.name, schemas=list(self.schemas))
+        if self._stderr is not None and self._stderr.is_terminal:
+            from headwater.display.live import LiveProgress
+
+            self._stack.enter_context(LiveProgress(self._tally, self._stderr))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stack.__exit__(exc_type, exc, traceback)
+        if exc_type is not None:
+            return
+        if self._json is not None:
+            self._json.write(
+                "sync_finished",
+                connector=self.name,
+                schemas=len(self.schemas),
+                failed=[schema for schema, _ in self.failures],
+            )
+        elif self._stdout is not None and self._stdout.is_terminal:
+            self._stdout.print(summary_table(self._outcomes))
+
+    def started(self, schema: str) -> None:
+        self._tally.start(schema)
+        if self._json is not None:
+            self._json.write("schema_started", schema=schema)
+
+    def finished(self, schema: str, result: SyncResult) -> None:
+        self._tally.finish(schema, "done")
+        self._outcomes.append(
+            SchemaOutcome(schema=schema, tally=self._tally.of(schema), result=result)
+        )
+        if self._json is not None:
+            self._json.write("schema_finished", schema=schema, **_result_fields(result))
+        elif self._stdout is not None and not self._stdout.is_terminal:
+            # Piped: a line as each schema ends, so a long run's log shows progress.
+            (line,) = summary_lines(self._outcomes[-1:])
+            click.echo(self._redact(line))
+
+    def failed(self, schema: str, message: str) -> None:
+        message = self._redact(message)
+        self._tally.finish(schema, "failed")
+        self.failures.append((schema, message))
+        self._outcomes.append(
+            SchemaOutcome(schema=schema, tally=self._tally.of(schema), error=message)
+        )
+        if self._json is not None:
+            self._json.write("schema_failed", schema=schema, error=message)
+        if len(self.schemas) > 1:
+            if self._stderr is not None:
+                self._stderr.print(f"{schema}: failed: {message}", markup=False, highlight=False)
+            else:
+                click.echo(f"{schema}: failed: {message}", err=True)

@@ -1,0 +1,256 @@
+"""``headwater tables``, ``headwater query`` and ``headwater maintain``: the warehouse itself.
+
+These work on what syncs wrote, without a connector or a config: the tables under
+``WAREHOUSE/CONNECTION/SCHEMA``. pyarrow, deltalake, duckdb and rich load inside the
+commands, so the rest of the CLI stays fast.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from headwater.cli.app import UserError
+from headwater.cli.sync_commands import DEFAULT_WAREHOUSE, WAREHOUSE_ENV
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from rich.console import Console
+
+    from headwater.warehouse.inventory import TableSummary
+    from headwater.warehouse.location import TableLocation
+
+_PIPED_WIDTH = 250
+
+__all__ = ["WAREHOUSE_COMMANDS", "maintain_command", "query_command", "tables_command"]
+
+_warehouse_option = click.option(
+    "--warehouse",
+    "-w",
+    default=DEFAULT_WAREHOUSE,
+    show_default=True,
+    envvar=WAREHOUSE_ENV,
+    show_envvar=True,
+    help="Warehouse folder; tables are WAREHOUSE/CONNECTION/SCHEMA.",
+)
+
+
+def _tables(warehouse: str) -> list[tuple[str, str, TableLocation]]:
+    from headwater.warehouse.inventory import find_tables
+
+    try:
+        return find_tables(warehouse)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _stdout() -> Console:
+    from rich.console import Console
+
+    console = Console(file=sys.stdout)
+    # Piped output is not cut to 80 columns: a script reading it wants every character.
+    return console if console.is_terminal else Console(file=sys.stdout, width=_PIPED_WIDTH)
+
+
+def _state(summary: TableSummary) -> str:
+    if summary.state is None:
+        return "no state (next sync rewrites)"
+    parts = [summary.sync_mode or "?"]
+    if summary.watermark is not None:
+        parts.append(f"watermark {summary.watermark}")
+    if summary.complete is False:
+        parts.append("incomplete: next sync resumes")
+    return ", ".join(parts)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+@click.command("tables")
+@_warehouse_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def tables_command(warehouse: str, as_json: bool) -> None:
+    """List the warehouse's tables: rows, files, size, last sync and sync state."""
+    from headwater.warehouse.inventory import summarize_table
+
+    summaries = [summarize_table(*found) for found in _tables(warehouse)]
+    if as_json:
+        payload = [
+            {
+                "connection": s.connection,
+                "schema": s.schema,
+                "uri": s.uri,
+                "version": s.version,
+                "rows": s.rows,
+                "files": s.files,
+                "size_bytes": s.size_bytes,
+                "last_sync": s.last_sync.isoformat() if s.last_sync else None,
+                "sync_mode": s.sync_mode,
+                "watermark": s.watermark,
+                "complete": s.complete,
+            }
+            for s in summaries
+        ]
+        click.echo(json.dumps(payload, indent=2, default=_json_value))
+        return
+    if not summaries:
+        click.echo(f"No tables in {warehouse}. Run `headwater sync NAME --config FILE` first.")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for heading, justify in (
+        ("table", "left"),
+        ("rows", "right"),
+        ("files", "right"),
+        ("size", "right"),
+        ("last sync", "left"),
+        ("state", "left"),
+    ):
+        table.add_column(heading, justify=justify)  # type: ignore[arg-type]
+    for s in summaries:
+        table.add_row(
+            f"{s.connection}.{s.schema}",
+            f"{s.rows:,}",
+            f"{s.files:,}",
+            _size(s.size_bytes),
+            f"{s.last_sync:%Y-%m-%d %H:%M:%S}" if s.last_sync else "-",
+            _state(s),
+        )
+    _stdout().print(table)
+
+
+def _print_table(result: pa.Table) -> None:
+    from rich.table import Table
+
+    table = Table()
+    for name in result.column_names:
+        table.add_column(name)
+    for row in result.to_pylist():
+        table.add_row(*("NULL" if v is None else str(v) for v in row.values()))
+    _stdout().print(table)
+    click.echo(f"({result.num_rows:,} row{'s' if result.num_rows != 1 else ''})")
+
+
+@click.command("query")
+@click.argument("sql")
+@_warehouse_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table: for people; csv: with a header row; json: an array of objects.",
+)
+def query_command(sql: str, warehouse: str, output_format: str) -> None:
+    """Run SQL (DuckDB) over the warehouse's tables, each the live rows of its latest version.
+
+    Name a table CONNECTION.SCHEMA (quote names with '-' or '.': "my-shop".orders) or
+    CONNECTION__SCHEMA, e.g. headwater query "select count(*) from example.orders".
+    """
+    import duckdb
+
+    from headwater.warehouse.query import query_warehouse
+
+    _tables(warehouse)  # a bad warehouse is a user error before DuckDB is involved
+    try:
+        result = query_warehouse(warehouse, sql)
+    except duckdb.Error as error:
+        raise UserError(f"the query failed: {error}") from None
+    if output_format == "csv":
+        import pyarrow.csv as pa_csv
+
+        sink = sys.stdout.buffer
+        pa_csv.write_csv(result, sink)
+        sink.flush()
+    elif output_format == "json":
+        click.echo(
+            json.dumps(result.to_pylist(), indent=2, default=_json_value, ensure_ascii=False)
+        )
+    else:
+        _print_table(result)
+
+
+@click.command("maintain")
+@_warehouse_option
+@click.option(
+    "--table",
+    "-t",
+    "only",
+    multiple=True,
+    metavar="CONNECTION.SCHEMA",
+    help="A table to maintain; repeat for more. Default: every table.",
+)
+@click.option(
+    "--retention-hours",
+    type=click.IntRange(min=0),
+    default=168,
+    show_default=True,
+    help="Keep files any version this recent still reads; older versions become unreadable.",
+)
+def maintain_command(warehouse: str, only: tuple[str, ...], retention_hours: int) -> None:
+    """Compact small files, vacuum unreferenced ones and checkpoint each table.
+
+    Sync state survives. Each table is locked while it is maintained, so a running sync of the
+    same table makes this fail for that table instead of interleaving.
+    """
+    from headwater.errors import HeadwaterError
+    from headwater.runtime import SystemClock
+    from headwater.warehouse.maintenance import maintain_table
+
+    tables = _tables(warehouse)
+    by_name = {f"{connection}.{schema}": location for connection, schema, location in tables}
+    unknown = [name for name in only if name not in by_name]
+    if unknown:
+        raise UserError(
+            f"no table {', '.join(map(repr, unknown))} in {warehouse};"
+            f" it has: {', '.join(by_name) or 'none'}"
+        )
+    chosen = {name: by_name[name] for name in (only or by_name)}
+    if not chosen:
+        click.echo(f"No tables in {warehouse}; nothing to maintain.")
+        return
+    failures: list[str] = []
+    for name, location in chosen.items():
+        try:
+            result: Any = maintain_table(
+                location,
+                clock=SystemClock(),
+                retention=dt.timedelta(hours=retention_hours),
+            )
+        except HeadwaterError as error:
+            failures.append(name)
+            click.echo(f"{name}: failed: {error}", err=True)
+            continue
+        click.echo(
+            f"{name}: {result.files_before} -> {result.files_after} files"
+            f" ({result.files_compacted} compacted, {result.files_vacuumed} vacuumed),"
+            f" checkpoint at version {result.version}"
+        )
+    if failures:
+        raise UserError(f"{len(failures)} of {len(chosen)} tables failed: {', '.join(failures)}")
+
+
+WAREHOUSE_COMMANDS: tuple[click.Command, ...] = (tables_command, query_command, maintain_command)
+"""The commands this module adds to the built-in ones."""
