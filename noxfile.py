@@ -59,7 +59,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """A real sync into ./warehouse, twice: the second run writes only what changed.
+    """A real sync into ./warehouse, twice (the second writes only what changed), then a query.
 
     Uses the built-in `example` connector (no network, no account) and every connector in
     plugins/ that is installed alongside; `nox -s demo -- --warehouse PATH` writes elsewhere.
@@ -72,6 +72,15 @@ def demo(session: nox.Session) -> None:
     session.run("headwater", "sync", "example", "--config", config, *warehouse)
     session.log("second sync: only what changed since the first")
     session.run("headwater", "sync", "example", "--config", config, *warehouse)
+    session.run("headwater", "tables", *warehouse)
+    session.run(
+        "headwater",
+        "query",
+        *warehouse,
+        "select c.name, count(*) as orders, round(sum(o.amount), 2) as spent"
+        " from example.orders o join example.customers c on c.id = o.customer_id"
+        " group by 1 order by 3 desc limit 5",
+    )
 
 
 # --- the contract suite -------------------------------------------------------------------------
