@@ -536,3 +536,32 @@ def test_query_templates_spell_urls_as_httpx_does(params, expected):
 
     assert str(QueryTemplate(url).set(params)) == f"{BASE}/items?{expected}"
     assert with_params(url, params) == (url.copy_merge_params(params) if params else url)
+
+
+@pytest.mark.parametrize(
+    ("flag", "required", "follows"),
+    [
+        ('; results="true"', True, True),
+        ('; results="false"', True, False),
+        ("", True, False),
+        ("", False, True),
+        ('; results="false"', False, False),
+    ],
+)
+def test_a_required_results_flag_ends_the_read_at_a_link_without_it(flag, required, follows):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor") == "2":
+            return json_response(200, [{"id": 2}])
+        link = f'<{BASE}/flagged?cursor=2>; rel="next"{flag}'
+        return json_response(200, [{"id": 1}], headers={"Link": link})
+
+    endpoint = Endpoint(
+        name="flagged",
+        path="/flagged",
+        primary_keys="id",
+        paginator=LinkHeaderPaginator(results_flag="results", require_results_flag=required),
+    )
+
+    rows = [row for page in reader_for(handler, endpoint) for row in page]
+
+    assert [row["id"] for row in rows] == ([1, 2] if follows else [1])

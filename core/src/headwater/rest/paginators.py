@@ -229,13 +229,15 @@ class LinkHeaderPaginator(Paginator):
 
     Sentry always sends a next link and marks the last page with ``results="false"`` on it
     (https://docs.sentry.io/api/pagination/); ``results_flag`` names that attribute, and a
-    link whose flag is ``"false"`` ends the read.
+    link whose flag is ``"false"`` ends the read. ``require_results_flag`` also ends it at a
+    link without the flag, for APIs that promise the flag on every link.
 
     .. versionadded:: 0.1
     """
 
     rel: str = "next"
     results_flag: str | None = "results"
+    require_results_flag: bool = False
     stop_on_empty_page: bool = True
 
     def start(self, context: PageContext, resume: Mapping[str, Any] | None = None) -> PageState:
@@ -243,8 +245,10 @@ class LinkHeaderPaginator(Paginator):
             found = page.response.response.links.get(self.rel)
             if not found:
                 return None
-            if self.results_flag and found.get(self.results_flag, "").lower() == "false":
-                return None
+            if self.results_flag:
+                flag = found.get(self.results_flag, "").lower()
+                if flag == "false" or (self.require_results_flag and flag != "true"):
+                    return None
             return found.get("url") or None
 
         return _FollowLinks(link, resume, self.stop_on_empty_page)

@@ -6,9 +6,7 @@ in api_inventory.md; keep the two in step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import Any
 
 from headwater import ErrorKind, ErrorRule, IncrementalField
 from headwater.rest import (
@@ -17,15 +15,8 @@ from headwater.rest import (
     Endpoint,
     IncrementalParams,
     LinkHeaderPaginator,
-    PageState,
-    Paginator,
     ParentErrorPolicy,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from headwater.rest import Page, PageContext, PageRequest
 
 __all__ = [
     "CLIENT",
@@ -46,7 +37,7 @@ __all__ = [
     "PROJECT_EVENTS",
     "REGIONS",
     "TAG_ERRORS",
-    "SentryLinks",
+    "SENTRY_LINKS",
     "base_url",
 ]
 
@@ -79,41 +70,12 @@ CLIENT = ClientConfig(base_url=base_url(DEFAULT_REGION))
 # documented for these endpoints, so none is sent: the API's default page (100) is used.
 
 
-@attrs.frozen(kw_only=True)
-class SentryLinks(Paginator):
-    """The shared Link-header paginator, following ``rel="next"`` only while it says
-    ``results="true"``.
-
-    Sentry marks every next link with ``results`` (https://docs.sentry.io/api/pagination/).
-    The shared paginator stops at ``results="false"`` and follows a link without the flag;
-    this one stops there too, as a next link without the documented flag is not one Sentry
-    promises rows behind (conservative: the docs do not describe such a link).
-    """
-
-    links: LinkHeaderPaginator = attrs.field(factory=LinkHeaderPaginator)
-
-    def start(self, context: PageContext, resume: Mapping[str, Any] | None = None) -> PageState:
-        return _WhileResults(self.links.start(context, resume))
+# A next link without the documented flag is not one Sentry promises rows behind (the docs
+# describe none): conservative, it ends the read.
+SENTRY_LINKS = LinkHeaderPaginator(results_flag="results", require_results_flag=True)
 
 
-class _WhileResults(PageState):
-    def __init__(self, inner: PageState) -> None:
-        self._inner = inner
-
-    def first(self, request: PageRequest) -> PageRequest:
-        return self._inner.first(request)
-
-    def next(self, page: Page) -> PageRequest | None:
-        found = page.response.response.links.get("next") or {}
-        if found.get("results", "").lower() != "true":
-            return None
-        return self._inner.next(page)
-
-    def resume_state(self) -> dict[str, Any] | None:
-        return self._inner.resume_state()
-
-
-_PAGES: dict[str, Any] = {"paginator": SentryLinks()}
+_PAGES: dict[str, Any] = {"paginator": SENTRY_LINKS}
 _ORG = "/organizations/{organization}"
 
 PROJECTS = Endpoint(
