@@ -4,6 +4,16 @@ The engine and the REST layer emit an event per page and per batch, from several
 when a read fans out. Drawing on every event would cost more than the read, so this sink
 only counts, under one lock; a display samples the counts a few times a second.
 
+**Pages are counted once.** Two layers report pages: the engine, for every page (list or Arrow
+table) a source yields, and the REST page reader, for every HTTP response (``PAGE`` events
+whose ``detail`` is ``http``), before it yields the page's rows. For a source built on
+``headwater.rest`` both describe the same pages, and the reader's are the truer count: they
+include empty pages, a fan-out's parent pages, and pages a connector filters before yielding.
+So once a schema has reported an HTTP page, its pages are the HTTP pages, and the engine's
+page events for that schema are neither counted nor forwarded. A plain source, which reads no
+HTTP pages, keeps the engine's count. The reader reports a page before it yields it, so the
+engine's event for a page never comes first.
+
 .. versionadded:: 0.1
 """
 
@@ -21,6 +31,8 @@ __all__ = ["ProgressTally", "SchemaTally"]
 # The engine tags the ROWS events it emits: rows taken from the source, and rows committed.
 _READ = "read"
 _WRITTEN = "written"
+# headwater.rest.reader.HTTP_PAGE (not imported: that would import httpx into every display).
+_HTTP_PAGE = "http"
 
 
 @attrs.frozen(kw_only=True)
@@ -59,10 +71,14 @@ class _Counts:
     started: float | None = None
     finished: float | None = None
     status: str = "waiting"
+    # Whether the schema's pages are HTTP responses (then the engine's page events repeat them).
+    http_pages: bool = False
 
 
 class ProgressTally:
-    """Counts progress events per schema; thread-safe. ``forward`` also receives every event.
+    """Counts progress events per schema; thread-safe. ``forward`` receives every event
+    except the engine's page events of a schema that reports HTTP pages (see above), so what
+    it is given adds up to the same counts.
 
     ``monotonic`` is the clock elapsed times are measured on (the runtime's, so tests need no
     real time). :meth:`start` and :meth:`finish` bracket each schema.
@@ -99,6 +115,10 @@ class ProgressTally:
             if counts is not None:
                 kind = event.kind
                 if kind is ProgressKind.PAGE:
+                    if event.detail == _HTTP_PAGE:
+                        counts.http_pages = True
+                    elif counts.http_pages:
+                        return  # the engine taking a page the reader already reported
                     counts.pages += 1
                 elif kind is ProgressKind.ROWS and event.detail == _READ:
                     counts.rows_read += event.count

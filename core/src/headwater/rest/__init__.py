@@ -64,7 +64,7 @@ from headwater.rest.params import (
 )
 from headwater.rest.paths import encode_segment, fill_path
 from headwater.rest.query import QueryTemplate, with_params
-from headwater.rest.reader import PageReader, select_rows
+from headwater.rest.reader import HTTP_PAGE, PageReader, select_rows
 from headwater.rest.resource import dependent_response, endpoint_response, response_for
 from headwater.rest.retry import RetryPolicy, parse_retry_after
 from headwater.rest.selectors import Selector, SelectorError
@@ -85,6 +85,7 @@ __all__ = [
     "EpochMilliseconds",
     "EpochSeconds",
     "ForeignLinks",
+    "HTTP_PAGE",
     "HasMorePaginator",
     "IncrementalParams",
     "Iso8601",

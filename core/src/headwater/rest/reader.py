@@ -13,7 +13,10 @@ live, so a custom paginator gets them for free:
   endpoint; so does going past ``max_pages``.
 - **Resume state.** :attr:`PageReader.resume_state` is where to continue after the last page
   yielded, without credentials.
-- **Progress.** One ``PAGE`` event per page read, whose ``count`` is the rows it held.
+- **Progress.** One ``PAGE`` event per page read (empty pages included), whose ``count`` is
+  the rows it held and whose ``detail`` is :data:`HTTP_PAGE`. The host also reports each page
+  a source yields; a display that sees ``HTTP_PAGE`` events for a schema counts those and
+  leaves out the host's (:class:`~headwater.display.ProgressTally`), so a page is counted once.
 
 .. versionadded:: 0.1
 """
@@ -38,7 +41,13 @@ if TYPE_CHECKING:
     from headwater.rest.endpoint import Endpoint
     from headwater.sources import SourceInputs
 
-__all__ = ["LoopGuard", "PageReader", "select_rows"]
+__all__ = ["HTTP_PAGE", "LoopGuard", "PageReader", "select_rows"]
+
+HTTP_PAGE = "http"
+"""The ``detail`` of the reader's ``PAGE`` events: the page is one HTTP response.
+
+.. versionadded:: 0.1
+"""
 
 
 class LoopGuard:
@@ -235,9 +244,11 @@ class PageReader(Iterator[list[Any]]):
             self._complete = request is None
             if normalize is not None:
                 rows = [shaped for row in rows if (shaped := normalize(row)) is not None]
-            # One event per page; its count is the rows the page held (after normalizing).
+            # One event per response; its count is the rows the page held (after normalizing).
             progress.emit(
-                ProgressEvent(kind=ProgressKind.PAGE, schema=self.schema, count=len(rows))
+                ProgressEvent(
+                    kind=ProgressKind.PAGE, schema=self.schema, count=len(rows), detail=HTTP_PAGE
+                )
             )
             if rows:
                 self.rows += len(rows)
