@@ -403,6 +403,24 @@ class Source(ForgeSource):
             ],
         },
     ),
+    Variant(
+        name="base_url_override_ignored",
+        # Reads always go to the real host: in process nothing shows, since the emulator's
+        # transport answers for any host; served on 127.0.0.1 (headwater demo) it does.
+        source="""
+class Source(ForgeSource):
+    def source_for_pipeline(self, config, inputs, runtime):
+        return super().source_for_pipeline(config, inputs, attrs.evolve(runtime, base_url=None))
+""",
+        fails={
+            f"test_full_read_works_over_a_socket[forge::{schema}]": [
+                "sent requests to 'https://api.forge.test/",
+                "instead of the emulator at http://127.0.0.1:",
+                "runtime.resolve_base_url",
+            ]
+            for schema in ("issues", "events", "projects", "members")
+        },
+    ),
 ]
 
 

@@ -67,14 +67,27 @@ def test_budget_is_shared_by_threads_without_overspending():
 
 
 @pytest.mark.parametrize(
-    ("override", "expected"),
+    ("override", "default", "expected"),
     [
-        (None, "https://api.github.com"),
-        ("http://127.0.0.1:8765/", "http://127.0.0.1:8765"),
+        (None, "https://api.github.com/", "https://api.github.com"),
+        (None, "https://sentry.io/api/0/", "https://sentry.io/api/0"),
+        ("http://127.0.0.1:8765/", "https://api.github.com/", "http://127.0.0.1:8765"),
+        ("http://127.0.0.1:8765", "https://api.github.com", "http://127.0.0.1:8765"),
+        # An origin alone keeps the API's path: an emulator answers on the API's own paths.
+        ("http://127.0.0.1:8765", "https://sentry.io/api/0", "http://127.0.0.1:8765/api/0"),
+        ("http://127.0.0.1:8765/", "https://sentry.io/api/0/", "http://127.0.0.1:8765/api/0"),
+        ("http://[::1]:8765", "https://de.sentry.io/api/0", "http://[::1]:8765/api/0"),
+        # An override with a path is the whole base URL (GitHub Enterprise's /api/v3).
+        (
+            "https://ghe.example.test/api/v3/",
+            "https://api.github.com",
+            "https://ghe.example.test/api/v3",
+        ),
+        ("http://127.0.0.1:8765/v9", "https://sentry.io/api/0", "http://127.0.0.1:8765/v9"),
     ],
 )
-def test_runtime_base_url_override(override, expected):
-    assert Runtime(base_url=override).resolve_base_url("https://api.github.com/") == expected
+def test_runtime_base_url_override(override, default, expected):
+    assert Runtime(base_url=override).resolve_base_url(default) == expected
 
 
 @pytest.mark.parametrize("render", [repr, str, "{}".format, "{!r}".format, "{:>10}".format])

@@ -232,6 +232,10 @@ class ContractSuite:
     def test_no_duplicate_query_params(self, subject: Subject, target: Target) -> None:
         pagination.no_duplicate_query_params(subject, target.schema_name)
 
+    @per_schema()
+    def test_full_read_works_over_a_socket(self, subject: Subject, target: Target) -> None:
+        pagination.full_read_works_over_a_socket(subject, target.schema_name)
+
     @per_schema(_paginated, none="has no paginated top-level schema")
     def test_a_repeating_api_is_stopped(self, subject: Subject, target: Target) -> None:
         pagination.a_repeating_api_is_stopped(subject, target.schema_name)

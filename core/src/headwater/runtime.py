@@ -15,6 +15,7 @@ import enum
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -187,8 +188,8 @@ class Runtime:
     """The I/O seams of a source call.
 
     ``transport`` replaces httpx's network transport (an emulator's in-process transport);
-    ``base_url`` replaces the API's base URL (an emulator served on 127.0.0.1). Both are
-    ``None`` in production.
+    ``base_url`` replaces the API's base URL (an emulator served on 127.0.0.1, a proxy): see
+    :meth:`resolve_base_url`. Both are ``None`` in production.
     """
 
     transport: httpx.BaseTransport | None = None
@@ -200,5 +201,20 @@ class Runtime:
     logger: logging.Logger = attrs.field(factory=_default_logger)
 
     def resolve_base_url(self, default: str) -> str:
-        """The base URL a connector should use: the override if set, else ``default``."""
-        return (self.base_url or default).rstrip("/")
+        """The base URL a connector should use, without a trailing slash.
+
+        ``default`` (the API's own, ``https://sentry.io/api/0``) when there is no override.
+        An override with a path (``http://127.0.0.1:8080/api/v3``) is used as it is; an
+        override that is only an origin (``http://127.0.0.1:8080``) replaces the scheme, host
+        and port of ``default`` and keeps its path (``http://127.0.0.1:8080/api/0``), so an
+        emulator that answers on the API's own paths serves every connector unchanged.
+
+        .. versionchanged:: 0.1
+           An origin-only override keeps the API's path.
+        """
+        if not self.base_url:
+            return default.rstrip("/")
+        override = urllib.parse.urlsplit(self.base_url)
+        if override.path not in ("", "/") or override.query:
+            return self.base_url.rstrip("/")
+        return self.base_url.rstrip("/") + urllib.parse.urlsplit(default).path.rstrip("/")

@@ -1,4 +1,5 @@
-"""Pagination: a full read returns every row once and stops; a repeating API is stopped.
+"""Pagination: a full read returns every row once and stops; a repeating API is stopped; the
+same read works over a real socket, with the emulator served on 127.0.0.1.
 
 .. versionadded:: 0.1
 """
@@ -8,6 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+import httpx
+
+from headwater.emulator import EmulatorServer
 from headwater.errors import PaginationLoopError
 from headwater.sources import SourceInputs
 from headwater_contract.checks._common import Shown, examples, fail, fail_if
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "a_repeating_api_is_stopped",
     "full_read_returns_every_row_once",
+    "full_read_works_over_a_socket",
     "no_duplicate_query_params",
 ]
 
@@ -150,4 +155,79 @@ def a_repeating_api_is_stopped(subject: Subject, schema: str) -> None:
             f" {len(result.exchanges)} requests without an error, as if the repeated pages"
             " were the data; a loop guard must end such a read with an error"
             " (PaginationLoopError) so the sync does not commit it"
+        )
+
+
+class _LoopbackOnly(httpx.HTTPTransport):
+    """httpx's own transport, refusing every host but the emulator's (127.0.0.1).
+
+    A connector that ignores the runtime's base URL would otherwise send its requests, and
+    the kit's credentials, to the real API.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "127.0.0.1":
+            self.refused.append(str(request.url.copy_with(query=None)))
+            raise httpx.ConnectError(
+                f"the contract suite refused a request to {request.url.host}: only the"
+                " emulator on 127.0.0.1 may be reached",
+                request=request,
+            )
+        return super().handle_request(request)
+
+
+def full_read_works_over_a_socket(subject: Subject, schema: str) -> None:
+    """With the emulator served on 127.0.0.1 and ``Runtime(base_url=...)``, a full read
+    returns the same rows as in process (what ``headwater demo`` does).
+
+    .. versionadded:: 0.1
+    """
+    facts = subject.facts(schema)
+    reference = subject.clean_full_read(schema)
+    api = subject.api()
+    transport = _LoopbackOnly()
+    with transport, EmulatorServer(api) as server:
+        base_url = server.base_url
+        result = subject.read(
+            api, SourceInputs(schema_name=schema), transport=transport, base_url=base_url
+        )
+    if transport.refused:
+        fail(
+            f"the read of {schema!r} sent requests to {examples(transport.refused)} instead of"
+            f" the emulator at {base_url}: build every URL on"
+            " runtime.resolve_base_url(...) (the REST client does), and make the emulator's"
+            " next links from the request's own URL"
+        )
+    if result.exceeded:
+        fail(
+            f"over a socket, the full read of {schema!r} did not stop (more than"
+            f" {REQUEST_LIMIT} requests; the last: {_last(result.exchanges)})"
+        )
+    if result.error is not None:
+        fail(
+            f"over a socket, the full read of {schema!r} failed:"
+            f" {subject.describe(result.error)} (in process it did not; the last requests:"
+            f" {_last(result.exchanges)}). Does the emulator answer on any host, and on the"
+            " API's own paths?"
+        )
+    keys = subject.need_keys(facts, reference.rows)
+    wanted: Counter[Hashable] = Counter()
+    got: Counter[Hashable] = Counter()
+    if keys:
+        wanted.update(key_of(row, keys) for row in reference.rows)
+        got.update(key_of(row, keys) for row in result.rows)
+    else:  # rows without keys cannot be told apart: their number is all there is
+        wanted["rows"], got["rows"] = len(reference.rows), len(result.rows)
+    if got != wanted:
+        missing = list((wanted - got).elements())
+        extra = list((got - wanted).elements())
+        fail(
+            f"over a socket, the full read of {schema!r} returned {len(result.rows)} rows, in"
+            f" process {len(reference.rows)}"
+            + (f"; missing: {examples(missing)}" if missing else "")
+            + (f"; not in process: {examples(extra)}" if extra else "")
         )
