@@ -1,8 +1,10 @@
 """``headwater tables``, ``headwater query`` and ``headwater maintain``: the warehouse itself.
 
 These work on what syncs wrote, without a connector or a config: the tables under
-``WAREHOUSE/CONNECTION/SCHEMA``. pyarrow, deltalake, duckdb and rich load inside the
-commands, so the rest of the CLI stays fast.
+``WAREHOUSE/CONNECTION/SCHEMA``, in a local folder or an object store. An object store is
+reached as ``headwater sync`` reaches it: credentials and endpoint from the environment, as
+Delta Lake's object-store client reads them. pyarrow, deltalake, duckdb and rich load inside
+the commands, so the rest of the CLI stays fast.
 
 .. versionadded:: 0.1
 """
@@ -37,7 +39,8 @@ _warehouse_option = click.option(
     show_default=True,
     envvar=WAREHOUSE_ENV,
     show_envvar=True,
-    help="Warehouse folder; tables are WAREHOUSE/CONNECTION/SCHEMA.",
+    help="Warehouse folder or object-store URI (s3://bucket/path); tables are"
+    " WAREHOUSE/CONNECTION/SCHEMA.",
 )
 
 
@@ -46,7 +49,7 @@ def _tables(warehouse: str) -> list[tuple[str, str, TableLocation]]:
 
     try:
         return find_tables(warehouse)
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         raise UserError(str(error)) from None
 
 
@@ -93,7 +96,11 @@ def tables_command(warehouse: str, as_json: bool) -> None:
     """List the warehouse's tables: rows, files, size, last sync and sync state."""
     from headwater.warehouse.inventory import summarize_table
 
-    summaries = [summarize_table(*found) for found in _tables(warehouse)]
+    tables = _tables(warehouse)
+    try:
+        summaries = [summarize_table(*found) for found in tables]
+    except OSError as error:
+        raise UserError(str(error)) from None
     if as_json:
         payload = [
             {
@@ -171,11 +178,13 @@ def query_command(sql: str, warehouse: str, output_format: str) -> None:
     """
     import duckdb
 
-    from headwater.warehouse.query import query_warehouse
+    from headwater.warehouse.query import query_tables
 
-    _tables(warehouse)  # a bad warehouse is a user error before DuckDB is involved
+    tables = _tables(warehouse)  # a bad warehouse is a user error before DuckDB is involved
     try:
-        result = query_warehouse(warehouse, sql)
+        result = query_tables(tables, sql)
+    except OSError as error:
+        raise UserError(str(error)) from None
     except duckdb.Error as error:
         raise UserError(f"the query failed: {error}") from None
     if output_format == "csv":
@@ -239,7 +248,7 @@ def maintain_command(warehouse: str, only: tuple[str, ...], retention_hours: int
                 clock=SystemClock(),
                 retention=dt.timedelta(hours=retention_hours),
             )
-        except HeadwaterError as error:
+        except (HeadwaterError, OSError) as error:
             failures.append(name)
             click.echo(f"{name}: failed: {error}", err=True)
             continue

@@ -4,8 +4,11 @@ Tables live at ``<warehouse>/<connection>/<schema>``; a folder is a table when i
 ``_delta_log``. Row counts and sizes come from the live files' statistics in the Delta log,
 so listing a warehouse reads no data.
 
-Only local warehouses can be listed for now: finding the tables of an object store needs a
-listing call per store, which :mod:`~headwater.warehouse.location` does not offer yet.
+An object-store warehouse is listed through Delta Lake's own object-store client (the one the
+writer uses, with the same storage options or environment), one level at a time: the
+connections under the warehouse, the schemas under each, then whether each has a
+``_delta_log``. That is ``2 + connections`` listing calls (plus one existence check per
+candidate folder), never a walk over every data file.
 
 .. versionadded:: 0.1
 """
@@ -13,12 +16,19 @@ listing call per store, which :mod:`~headwater.warehouse.location` does not offe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from headwater.warehouse.location import OBJECT_STORE_SCHEMES, TableLocation, table_location
+from headwater.warehouse.location import (
+    TableLocation,
+    describe_store_error,
+    is_object_store,
+    table_location,
+    warehouse_root,
+)
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -65,32 +75,77 @@ class TableSummary:
         return None if self.state is None else bool(self.state.get("complete"))
 
 
-def find_tables(warehouse: str) -> list[tuple[str, str, TableLocation]]:
-    """``(connection, schema, location)`` of every table in a local ``warehouse``, sorted.
+def find_tables(
+    warehouse: str, *, storage_options: Mapping[str, str] | None = None
+) -> list[tuple[str, str, TableLocation]]:
+    """``(connection, schema, location)`` of every table in ``warehouse``, sorted.
 
-    :raises ValueError: for an object-store warehouse (not listable yet) or a bad path.
+    ``warehouse`` is a local folder or an object-store URI; ``storage_options`` reach the
+    object-store client (credentials otherwise come from the environment) and are kept in
+    each location. A folder whose name Headwater could not have written (see
+    :func:`~headwater.warehouse.location.table_location`) is not one of its tables and is
+    left out.
+
+    :raises ValueError: for a warehouse URI with an unknown scheme.
+    :raises OSError: when the object store cannot be listed (a missing bucket, no
+        credentials, no network); the message is one line, without credentials.
 
     .. versionadded:: 0.1
     """
-    scheme = warehouse.split("://", 1)[0].lower() if "://" in warehouse else ""
-    if scheme in OBJECT_STORE_SCHEMES:
-        raise ValueError(
-            f"listing the tables of {warehouse!r} is not supported yet; only local warehouses"
-            " can be listed"
-        )
-    root = Path(table_location(warehouse, "c", "s").uri).parent.parent
+    root = warehouse_root(warehouse)
+    if is_object_store(root):
+        folders = _stored_tables(root, storage_options or {})
+    else:
+        folders = _local_tables(Path(root))
+    found = []
+    for connection, schema in folders:
+        try:
+            location = table_location(
+                warehouse, connection, schema, storage_options=storage_options
+            )
+        except ValueError:
+            continue
+        found.append((connection, schema, location))
+    return found
+
+
+def _local_tables(root: Path) -> list[tuple[str, str]]:
     if not root.is_dir():
         return []
-    found = []
-    for log in sorted(root.glob(f"*/*/{_DELTA_LOG}")):
-        table = log.parent
-        connection, schema = table.parent.name, table.name
-        found.append((connection, schema, table_location(warehouse, connection, schema)))
-    return found
+    return [
+        (log.parent.parent.name, log.parent.name) for log in sorted(root.glob(f"*/*/{_DELTA_LOG}"))
+    ]
+
+
+def _stored_tables(root: str, options: Mapping[str, str]) -> list[tuple[str, str]]:
+    import pyarrow.fs as pa_fs
+    from deltalake.fs import DeltaStorageHandler
+
+    def folders(path: str) -> list[str]:
+        listed = store.get_file_info(pa_fs.FileSelector(path, allow_not_found=True))
+        return sorted(info.base_name for info in listed if info.type is pa_fs.FileType.Directory)
+
+    try:
+        # Reading only: the pyarrow wrapper's write path is what the lock has to avoid.
+        store = pa_fs.PyFileSystem(DeltaStorageHandler(root, dict(options)))
+        candidates = [
+            (connection, schema) for connection in folders("") for schema in folders(connection)
+        ]
+        logs = store.get_file_info([f"{c}/{s}/{_DELTA_LOG}" for c, s in candidates])
+    except OSError as error:
+        # Not chained: the client's own text may quote a signed URL.
+        raise OSError(f"cannot list the tables of {root}: {describe_store_error(error)}") from None
+    return [
+        folder
+        for folder, log in zip(candidates, logs, strict=True)
+        if log.type is pa_fs.FileType.Directory
+    ]
 
 
 def summarize_table(connection: str, schema: str, location: TableLocation) -> TableSummary:
     """Rows, files, size and state of one table, from its Delta log alone.
+
+    :raises OSError: when the table's object store cannot be read (one line, no credentials).
 
     .. versionadded:: 0.1
     """
@@ -100,11 +155,16 @@ def summarize_table(connection: str, schema: str, location: TableLocation) -> Ta
 
     from headwater.warehouse.state_log import read_state_document
 
-    table: DeltaTable = DeltaTable(location.uri, storage_options=location.options() or None)
-    actions = pa.table(table.get_add_actions(flatten=False))
+    try:
+        table: DeltaTable = DeltaTable(location.uri, storage_options=location.options() or None)
+        actions = pa.table(table.get_add_actions(flatten=False))
+        state = read_state_document(table)
+    except OSError as error:
+        raise OSError(
+            f"cannot read {connection}.{schema} ({location.uri}): {describe_store_error(error)}"
+        ) from None
     rows = pc.sum(actions["num_records"]).as_py() if actions.num_rows else 0
     size = pc.sum(actions["size_bytes"]).as_py() if actions.num_rows else 0
-    state = read_state_document(table)
     written = state.get("written_at") if state else None
     return TableSummary(
         connection=connection,

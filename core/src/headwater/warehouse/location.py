@@ -3,7 +3,9 @@
 The warehouse is a local folder by default; object-store URIs (``s3://``, ``az://``, ``gs://``)
 go through the same writer. Credentials for object stores come from the environment as the
 Delta Lake object-store client reads them (``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL``, ...) or
-from explicit ``storage_options``; Headwater never stores them.
+from explicit ``storage_options``; Headwater never stores them. Everything that reaches an
+object store (the writer, the lock, listing a warehouse's tables) goes through that one client,
+so one set of credentials and options reaches all of it.
 
 .. versionadded:: 0.1
 """
@@ -12,19 +14,35 @@ from __future__ import annotations
 
 import re
 import types
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["OBJECT_STORE_SCHEMES", "TableLocation", "table_location"]
+__all__ = [
+    "OBJECT_STORE_SCHEMES",
+    "TableLocation",
+    "describe_store_error",
+    "is_object_store",
+    "table_location",
+    "warehouse_root",
+]
 
 OBJECT_STORE_SCHEMES = frozenset({"s3", "s3a", "az", "abfs", "abfss", "adl", "gs", "gcs"})
 """URI schemes handed to the Delta Lake object-store client unchanged."""
 
 # A connection or schema name becomes a folder and part of object-store keys: keep it portable.
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
+
+# The object-store client's errors: a chain of causes joined by coloured arrows.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CAUSE = re.compile(r"\s*↳\s*")
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE)
+_XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
+_XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+_MAX_ERROR_LENGTH = 600
 
 
 def _frozen_options(options: Mapping[str, str]) -> Mapping[str, str]:
@@ -46,7 +64,7 @@ class TableLocation:
     @property
     def is_local(self) -> bool:
         """Whether the table is a folder on this machine (locks use the OS there)."""
-        return urlsplit(self.uri).scheme.lower() not in OBJECT_STORE_SCHEMES
+        return not is_object_store(self.uri)
 
     def options(self) -> dict[str, str]:
         """A fresh, mutable copy of the storage options (deltalake wants a ``dict``)."""
@@ -55,6 +73,43 @@ class TableLocation:
     def child(self, relative: str) -> str:
         """The URI (or path) of ``relative`` inside the table folder."""
         return f"{self.uri.rstrip('/')}/{relative}"
+
+
+def is_object_store(uri: str) -> bool:
+    """Whether ``uri`` (a warehouse or a table) is in an object store.
+
+    .. versionadded:: 0.1
+    """
+    return urlsplit(uri).scheme.lower() in OBJECT_STORE_SCHEMES
+
+
+def warehouse_root(warehouse: str) -> str:
+    """Where a warehouse's tables are: an absolute local path, or the object-store URI.
+
+    ``warehouse`` is a local path (relative paths are resolved against the working directory,
+    ``~`` is expanded), a ``file://`` URI, or an object-store URI (returned without a trailing
+    slash).
+
+    :raises ValueError: when the warehouse URI has a scheme Headwater does not know.
+
+    .. versionadded:: 0.1
+    """
+    parts = urlsplit(warehouse)
+    scheme = parts.scheme.lower()
+    if scheme in OBJECT_STORE_SCHEMES:
+        return warehouse.rstrip("/")
+    if scheme == "file":
+        root = Path(parts.path)
+    elif scheme and len(scheme) > 1:
+        # One letter is a Windows drive ("C:\\warehouse"), anything longer is a URI.
+        known = ", ".join(sorted(OBJECT_STORE_SCHEMES))
+        raise ValueError(
+            f"warehouse {warehouse!r} has the scheme {scheme!r}; use a local path, a file:// URI"
+            f" or an object-store URI ({known})"
+        )
+    else:
+        root = Path(warehouse)
+    return str(root.expanduser().resolve())
 
 
 def table_location(
@@ -66,8 +121,7 @@ def table_location(
 ) -> TableLocation:
     """The location of ``schema``'s table for ``connection`` in ``warehouse``.
 
-    ``warehouse`` is a local path (relative paths are resolved against the working directory,
-    ``~`` is expanded), a ``file://`` URI, or an object-store URI.
+    ``warehouse`` is what :func:`warehouse_root` takes.
 
     :raises ValueError: when the connection or schema name cannot be a folder name, or the
         warehouse URI has a scheme Headwater does not know.
@@ -80,23 +134,44 @@ def table_location(
                 f"{what} name {name!r} cannot be a table folder: use letters, digits,"
                 " '_', '-' and '.', starting with a letter, digit or '_'"
             )
-    parts = urlsplit(warehouse)
-    scheme = parts.scheme.lower()
+    root = warehouse_root(warehouse)
     options = dict(storage_options or {})
-    if scheme in OBJECT_STORE_SCHEMES:
-        return TableLocation(
-            uri=f"{warehouse.rstrip('/')}/{connection}/{schema}", storage_options=options
-        )
-    if scheme == "file":
-        root = Path(parts.path)
-    elif scheme and len(scheme) > 1:
-        # One letter is a Windows drive ("C:\\warehouse"), anything longer is a URI.
-        known = ", ".join(sorted(OBJECT_STORE_SCHEMES))
-        raise ValueError(
-            f"warehouse {warehouse!r} has the scheme {scheme!r}; use a local path, a file:// URI"
-            f" or an object-store URI ({known})"
-        )
-    else:
-        root = Path(warehouse)
-    path = root.expanduser().resolve() / connection / schema
-    return TableLocation(uri=str(path), storage_options=options)
+    if is_object_store(root):
+        return TableLocation(uri=f"{root}/{connection}/{schema}", storage_options=options)
+    return TableLocation(uri=str(Path(root) / connection / schema), storage_options=options)
+
+
+def _without_query(match: re.Match[str]) -> str:
+    # A signed URL or an Azure SAS token carries credentials in its query (and a URL may have
+    # a user and password): keep the scheme, host and path only.
+    parts = urlsplit(match.group(0))
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def describe_store_error(error: BaseException) -> str:
+    """An object-store client's error on one line: the chain of causes, without colours.
+
+    URLs lose their query and user info (where signed requests and SAS tokens carry
+    credentials), and an S3-style XML error body becomes its code and message.
+
+    .. versionadded:: 0.1
+    """
+    text = _ANSI.sub("", str(error))
+    code, message = _XML_CODE.search(text), _XML_MESSAGE.search(text)
+    causes = []
+    for cause in _CAUSE.split(text):
+        cause = " ".join(cause.split())
+        if cause.startswith("<"):
+            # The store's own error document: its code and message say it all.
+            if code is None and message is None:
+                continue
+            cause = ": ".join(m.group(1) for m in (code, message) if m is not None)
+        if cause:
+            causes.append(_URL.sub(_without_query, cause))
+    described = ": ".join(causes) or type(error).__name__
+    if len(described) > _MAX_ERROR_LENGTH:
+        described = described[: _MAX_ERROR_LENGTH - 3] + "..."
+    return described

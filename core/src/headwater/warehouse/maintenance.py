@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from headwater.warehouse.location import describe_store_error
 from headwater.warehouse.lock import lock_table
 
 if TYPE_CHECKING:
@@ -59,10 +60,25 @@ def maintain_table(
     ``retention`` below Delta's 7-day default is allowed (a warehouse with no long readers
     may want it), so old versions become unreadable sooner.
 
+    The table may be in an object store: every step goes through Delta Lake's object-store
+    client with ``location``'s storage options (or the environment), and the lock is the
+    store's lease object, as for a sync.
+
     :raises TableLockedError: when a sync holds the table.
+    :raises OSError: when the object store cannot be read or written (one line, no
+        credentials); whatever step it stopped at left a consistent table.
 
     .. versionadded:: 0.1
     """
+    try:
+        return _maintain(location, clock=clock, retention=retention)
+    except OSError as error:
+        raise OSError(f"cannot maintain {location.uri}: {describe_store_error(error)}") from None
+
+
+def _maintain(
+    location: TableLocation, *, clock: Clock, retention: dt.timedelta
+) -> MaintenanceResult:
     from deltalake import DeltaTable
 
     options = location.options() or None

@@ -11,19 +11,26 @@ Each table gets two names, the same view:
   identifiers: ``"my-shop".orders``);
 - ``<connection>__<schema>``, in the default schema, for tools that expect one level.
 
+Tables in an object store are read through Delta Lake's object-store client, with the storage
+options of their :class:`~headwater.warehouse.location.TableLocation` (or the environment).
+
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from headwater.warehouse.inventory import find_tables
+from headwater.warehouse.location import describe_store_error
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["flat_view_name", "query_warehouse"]
+    from headwater.warehouse.location import TableLocation
+
+__all__ = ["flat_view_name", "query_tables", "query_warehouse"]
 
 
 def flat_view_name(connection: str, schema: str) -> str:
@@ -38,10 +45,28 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def query_warehouse(warehouse: str, sql: str) -> pa.Table:
-    """Run ``sql`` over every table of a local ``warehouse``; the result as an Arrow table.
+def query_warehouse(
+    warehouse: str, sql: str, *, storage_options: Mapping[str, str] | None = None
+) -> pa.Table:
+    """Run ``sql`` over every table of ``warehouse``; the result as an Arrow table.
+
+    ``warehouse`` and ``storage_options`` are what
+    :func:`~headwater.warehouse.inventory.find_tables` takes.
 
     :raises duckdb.Error: when the SQL is wrong (its message names the problem).
+    :raises OSError: when the object store cannot be listed or read.
+
+    .. versionadded:: 0.1
+    """
+    return query_tables(find_tables(warehouse, storage_options=storage_options), sql)
+
+
+def query_tables(tables: Iterable[tuple[str, str, TableLocation]], sql: str) -> pa.Table:
+    """Run ``sql`` over ``tables``, ``(connection, schema, location)`` as
+    :func:`~headwater.warehouse.inventory.find_tables` gives them.
+
+    :raises duckdb.Error: when the SQL is wrong (its message names the problem).
+    :raises OSError: when a table in an object store cannot be read.
 
     .. versionadded:: 0.1
     """
@@ -51,10 +76,15 @@ def query_warehouse(warehouse: str, sql: str) -> pa.Table:
     connection = duckdb.connect()
     try:
         connections: set[str] = set()
-        for owner, schema, location in find_tables(warehouse):
-            dataset = DeltaTable(
-                location.uri, storage_options=location.options() or None
-            ).to_pyarrow_dataset()
+        for owner, schema, location in tables:
+            try:
+                dataset = DeltaTable(
+                    location.uri, storage_options=location.options() or None
+                ).to_pyarrow_dataset()
+            except OSError as error:
+                raise OSError(
+                    f"cannot read {owner}.{schema} ({location.uri}): {describe_store_error(error)}"
+                ) from None
             flat = flat_view_name(owner, schema)
             connection.register(flat, dataset)
             if owner not in connections:
