@@ -59,28 +59,17 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """A real sync into ./warehouse, twice (the second writes only what changed), then a query.
+    """`headwater demo`: every connector in plugins/, synced twice from its API emulator.
 
-    Uses the built-in `example` connector (no network, no account) and every connector in
-    plugins/ that is installed alongside; `nox -s demo -- --warehouse PATH` writes elsewhere.
+    The emulators run as real HTTP servers on 127.0.0.1 (no network, no account); the tables
+    go to ./warehouse/CONNECTOR_demo/. `nox -s demo -- --warehouse PATH` writes elsewhere;
+    other arguments reach `headwater demo` too (`-- --connector github`).
     """
     session.install("-e", str(CORE), *(f"-e{plugin}" for plugin in PLUGINS))
-    warehouse = session.posargs or ["--warehouse", "warehouse"]
-    session.run("headwater", "connectors")
-    config = str(ROOT / "examples" / "example.toml")
-    session.log("first sync: everything the example shop has")
-    session.run("headwater", "sync", "example", "--config", config, *warehouse)
-    session.log("second sync: only what changed since the first")
-    session.run("headwater", "sync", "example", "--config", config, *warehouse)
-    session.run("headwater", "tables", *warehouse)
-    session.run(
-        "headwater",
-        "query",
-        *warehouse,
-        "select c.name, count(*) as orders, round(sum(o.amount), 2) as spent"
-        " from example.orders o join example.customers c on c.id = o.customer_id"
-        " group by 1 order by 3 desc limit 5",
-    )
+    arguments = list(session.posargs)
+    if not any(a in ("--warehouse", "-w") or a.startswith("--warehouse=") for a in arguments):
+        arguments = ["--warehouse", "warehouse", *arguments]
+    session.run("headwater", "demo", *arguments)
 
 
 # --- the contract suite -------------------------------------------------------------------------

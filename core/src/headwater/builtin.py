@@ -45,7 +45,7 @@ def register_secret_resolvers() -> Mapping[str, SecretResolver]:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """The built-in commands: connectors, info, spec, check, schemas, generate, sync, reset."""
+    """The built-in commands (connectors, info, sync, query, demo, ...: see BUILTIN_COMMANDS)."""
     from headwater.cli.commands import BUILTIN_COMMANDS
 
     for command in BUILTIN_COMMANDS:
