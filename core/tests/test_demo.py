@@ -82,12 +82,17 @@ def slow_forge(site: Path) -> dict[str, str]:
 
 
 def rows_per_table(stdout: str) -> dict[str, list[str]]:
-    """The final table of the demo, piped: ``forge_demo.x | mode | 1st | 2nd | now``."""
-    rows = {}
-    for line in stdout.splitlines():
-        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
-        if len(cells) == 5 and cells[0].startswith("forge_demo."):
-            rows[cells[0]] = cells[1:]
+    """The demo's final table, piped: a ``forge_demo`` row, then ``  issues | mode | ...``."""
+    rows, connection = {}, None
+    start = stdout.index("Rows per table")
+    for line in stdout[start:].splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if len(cells) != 5 or cells[0] in ("", "table"):
+            continue
+        if not any(cells[1:]):
+            connection = cells[0]
+        else:
+            rows[f"{connection}.{cells[0]}"] = cells[1:]
     return rows
 
 
@@ -105,7 +110,7 @@ def test_the_demo_syncs_twice_and_reads_the_tables_back(tmp_path, forge):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no traceback, no library warnings
     out = result.stdout
-    assert "API emulators on 127.0.0.1" in out
+    assert "API emulators on 127.0.0.1; tables go to" in out
     assert "http://127.0.0.1:" in out
     first = out.index("First sync")
     meanwhile = out.index("Meanwhile, in the APIs")

@@ -137,19 +137,21 @@ def _introduce(
 ) -> None:
     from rich.table import Table
 
-    table = Table(title="API emulators on 127.0.0.1", title_justify="left")
+    table = Table(
+        title=f"API emulators on 127.0.0.1; tables go to {warehouse.rstrip('/')}/CONNECTION/",
+        title_justify="left",
+    )
     table.add_column("connector")
-    table.add_column("version")
     table.add_column("emulator")
     table.add_column("schemas", justify="right")
-    table.add_column("tables in")
+    table.add_column("connection")
     for demo in demos:
+        version = demo.connector.version
         table.add_row(
-            demo.name,
-            demo.connector.version or "",
+            f"{demo.name} {version}" if version else demo.name,
             demo.base_url,
             str(len(demo.schemas)),
-            f"{warehouse.rstrip('/')}/{demo.connection}/",
+            demo.connection,
         )
     console.print(table)
     if skipped:
@@ -226,25 +228,33 @@ def _summary(
     count_sql = row_count_sql(synced)
     counts = dict(zip(*_query(warehouse, count_sql).to_pydict().values(), strict=True))
     table = Table(
-        title=f"headwater query: rows per table ({warehouse})",
+        title=f"Rows per table, read back with headwater query ({warehouse})",
         title_justify="left",
     )
     table.add_column("table")
     table.add_column("mode")
-    table.add_column("1st sync wrote", justify="right")
-    table.add_column("2nd sync wrote", justify="right")
+    table.add_column("1st sync", justify="right")
+    table.add_column("2nd sync", justify="right")
     table.add_column("rows now", justify="right")
+    previous = None
     for connection, schema in synced:
         first, *rest = results[(connection, schema)]
         second = rest[0] if rest else None
         assert first is not None
+        if connection != previous:
+            if previous is not None:
+                table.add_section()
+            table.add_row(f"[bold]{connection}[/bold]")
+            previous = connection
         table.add_row(
-            f"{connection}.{schema}",
+            f"  {schema}",
             first.sync_mode.value,
             f"{first.rows_written:,}",
             "failed" if second is None else f"{second.rows_written:,}",
             f"{counts[f'{connection}.{schema}']:,}",
         )
+    table.caption = "1st sync, 2nd sync: rows each sync wrote. rows now: the table's live rows."
+    table.caption_justify = "left"
     console.print(table)
 
     def columns_of(connection: str, schema: str) -> list[str] | None:
