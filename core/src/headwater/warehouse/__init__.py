@@ -21,7 +21,14 @@ from __future__ import annotations
 
 from headwater.warehouse.conform import conform
 from headwater.warehouse.inventory import TableSummary, find_tables, summarize_table
-from headwater.warehouse.location import OBJECT_STORE_SCHEMES, TableLocation, table_location
+from headwater.warehouse.location import (
+    OBJECT_STORE_SCHEMES,
+    TableLocation,
+    describe_store_error,
+    is_object_store,
+    table_location,
+    warehouse_root,
+)
 from headwater.warehouse.lock import (
     DEFAULT_LEASE,
     LOCK_PATH,
@@ -40,7 +47,7 @@ from headwater.warehouse.partitioning import (
     partition_bucket,
     partition_column,
 )
-from headwater.warehouse.query import flat_view_name, query_warehouse
+from headwater.warehouse.query import flat_view_name, query_tables, query_warehouse
 from headwater.warehouse.staging import Staging
 from headwater.warehouse.state_log import (
     APP_ID,
@@ -75,8 +82,10 @@ __all__ = [
     "check_sequence",
     "commit_properties",
     "conform",
+    "describe_store_error",
     "find_tables",
     "flat_view_name",
+    "is_object_store",
     "lock_table",
     "maintain_table",
     "merge_predicate",
@@ -84,9 +93,11 @@ __all__ = [
     "parse_datetime",
     "partition_bucket",
     "partition_column",
+    "query_tables",
     "query_warehouse",
     "read_state_document",
     "state_sequence",
     "summarize_table",
     "table_location",
+    "warehouse_root",
 ]
