@@ -10,12 +10,22 @@
 Every printed text goes through a :class:`~headwater.display.Redactor` holding the config's
 secret values. rich is imported only in the text manner.
 
+**When stdout's reader goes away** (``headwater sync ... --log-format json | head -1``), the
+sync does not stop: a closed pipe says nothing about the data, and a scheduler's log
+collector dying should not cut a sync short. Output to stdout stops (it is pointed at
+``os.devnull``, as Python's documentation advises; see :mod:`headwater.display.lines`), every
+schema still syncs and commits its data with its state, and when the ``with`` block ends the
+broken pipe is raised again, so the command exits as click exits on a broken pipe: quietly,
+with code 1. If schemas failed, that is left to the caller to report instead (exit code 2,
+on stderr, which still has a reader).
+
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -25,9 +35,11 @@ import click
 
 from headwater.display import (
     JsonLog,
+    LineWriter,
     ProgressTally,
     Redactor,
     SchemaOutcome,
+    silence,
     summary_lines,
     summary_table,
 )
@@ -62,6 +74,9 @@ class SyncOutput:
     output) and :meth:`started`, :meth:`finished`, :meth:`failed` around each schema, inside
     a ``with`` block. :attr:`failures` lists ``(schema, redacted message)`` afterwards.
 
+    Leaving the block raises :class:`BrokenPipeError` if stdout's reader went away during
+    the sync and no schema failed (see above); the sync itself ran to its end.
+
     .. versionadded:: 0.1
     """
 
@@ -88,8 +103,23 @@ class SyncOutput:
         self._tally = tally
         self._stderr = stderr
         self._stdout = stdout
+        # Piped text: a line per schema, on a stdout whose reader may go away.
+        self._lines = LineWriter(sys.stdout) if stdout is not None else None
+        self._summary_lost = False
         self._outcomes: list[SchemaOutcome] = []
         self._stack = contextlib.ExitStack()
+
+    @property
+    def reader_gone(self) -> bool:
+        """Whether stdout's reader went away (a closed pipe); nothing is printed there since.
+
+        .. versionadded:: 0.1
+        """
+        return (
+            self._summary_lost
+            or (self._json is not None and self._json.reader_gone)
+            or (self._lines is not None and self._lines.reader_gone)
+        )
 
     @classmethod
     def open(
@@ -151,8 +181,16 @@ class SyncOutput:
                 schemas=len(self.schemas),
                 failed=[schema for schema, _ in self.failures],
             )
-        elif self._stdout is not None and self._stdout.is_terminal:
-            self._stdout.print(summary_table(self._outcomes))
+        elif self._stdout is not None and self._stdout.is_terminal and not self.reader_gone:
+            try:
+                self._stdout.print(summary_table(self._outcomes))
+            except BrokenPipeError:
+                self._summary_lost = True
+                silence(self._stdout.file)
+        if self.reader_gone and not self.failures:
+            raise BrokenPipeError(
+                errno.EPIPE, "stdout was closed by its reader; the sync itself completed"
+            )
 
     def started(self, schema: str) -> None:
         self._tally.start(schema)
@@ -166,10 +204,10 @@ class SyncOutput:
         )
         if self._json is not None:
             self._json.write("schema_finished", schema=schema, **_result_fields(result))
-        elif self._stdout is not None and not self._stdout.is_terminal:
+        elif self._lines is not None and self._stdout is not None and not self._stdout.is_terminal:
             # Piped: a line as each schema ends, so a long run's log shows progress.
             (line,) = summary_lines(self._outcomes[-1:])
-            click.echo(self._redact(line))
+            self._lines.write(self._redact(line))
 
     def failed(self, schema: str, message: str) -> None:
         message = self._redact(message)

@@ -5,6 +5,7 @@
 - :mod:`~headwater.display.live`: the rich live table drawn from a tally while a sync runs;
 - :mod:`~headwater.display.summary`: the table printed when a sync ends;
 - :mod:`~headwater.display.json_log`: one JSON object per line, for schedulers;
+- :mod:`~headwater.display.lines`: lines for a reader that may go away (a closed pipe);
 - :mod:`~headwater.display.redact`: scrubs a config's secret values from any printed text.
 
 Importing this package is light: rich loads only when a live display or a table is drawn.
@@ -15,6 +16,7 @@ Importing this package is light: rich loads only when a live display or a table 
 from __future__ import annotations
 
 from headwater.display.json_log import JsonLog
+from headwater.display.lines import LineWriter, silence
 from headwater.display.live import LiveProgress, progress_table
 from headwater.display.redact import Redactor
 from headwater.display.summary import SchemaOutcome, summary_lines, summary_table
@@ -22,12 +24,14 @@ from headwater.display.tally import ProgressTally, SchemaTally
 
 __all__ = [
     "JsonLog",
+    "LineWriter",
     "LiveProgress",
     "ProgressTally",
     "Redactor",
     "SchemaOutcome",
     "SchemaTally",
     "progress_table",
+    "silence",
     "summary_lines",
     "summary_table",
 ]

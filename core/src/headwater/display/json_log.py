@@ -6,6 +6,10 @@ Every progress event becomes a line, and the sync command adds lines of its own
 one, ``schema``; the rest depends on the event. Text passes through a
 :class:`~headwater.display.redact.Redactor` before it is written.
 
+Lines go through a :class:`~headwater.display.lines.LineWriter`: when the reader of the log
+goes away (a closed pipe), the log stops writing and says so in :attr:`JsonLog.reader_gone`,
+and no event ever raises into the sync that emitted it.
+
 .. versionadded:: 0.1
 """
 
@@ -13,10 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
+from headwater.display.lines import LineWriter
 from headwater.display.redact import Redactor
 
 if TYPE_CHECKING:
@@ -34,7 +38,8 @@ def _default(value: object) -> str:
 class JsonLog:
     """Writes events as JSON lines to ``stream``; a thread-safe progress sink.
 
-    ``now`` gives the timestamp of each line (the runtime clock's ``now``).
+    ``now`` gives the timestamp of each line (the runtime clock's ``now``). Writing never
+    raises :class:`BrokenPipeError`: see :attr:`reader_gone`.
 
     .. versionadded:: 0.1
     """
@@ -46,10 +51,14 @@ class JsonLog:
         now: Callable[[], dt.datetime],
         redact: Redactor | None = None,
     ) -> None:
-        self._stream = stream
+        self._lines = LineWriter(stream)
         self._now = now
         self._redact = redact or Redactor()
-        self._lock = threading.Lock()
+
+    @property
+    def reader_gone(self) -> bool:
+        """Whether the log's reader closed the stream; lines since then were dropped."""
+        return self._lines.reader_gone
 
     def emit(self, event: ProgressEvent) -> None:
         fields: dict[str, Any] = {"count": event.count}
@@ -61,6 +70,8 @@ class JsonLog:
 
     def write(self, event: str, *, schema: str | None = None, **fields: Any) -> None:
         """Write one line: ``{"ts": ..., "event": event, "schema": schema, **fields}``."""
+        if self._lines.reader_gone:
+            return
         record: dict[str, Any] = {
             "ts": self._now().isoformat(timespec="milliseconds"),
             "event": event,
@@ -68,7 +79,4 @@ class JsonLog:
         if schema is not None:
             record["schema"] = schema
         record.update(fields)
-        line = self._redact(json.dumps(record, default=_default, ensure_ascii=False))
-        with self._lock:
-            self._stream.write(line + "\n")
-            self._stream.flush()
+        self._lines.write(self._redact(json.dumps(record, default=_default, ensure_ascii=False)))
