@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from headwater.demo import DEMO_SUFFIX, _quoted, row_count_sql
+from headwater.demo import DEMO_SUFFIX, row_count_sql
+from headwater.warehouse.query import quote_identifier
 
 from conftest import run_cli, write_dist
 
@@ -105,7 +106,8 @@ def query(warehouse: str, sql: str, env: dict[str, str]) -> list[dict[str, objec
 def test_the_demo_syncs_twice_and_reads_the_tables_back(tmp_path, forge):
     warehouse = str(tmp_path / "warehouse")
 
-    result = run_cli("demo", "--warehouse", warehouse, env=forge)
+    # Every warning shown, not only those Python shows by default (deprecations).
+    result = run_cli("demo", "--warehouse", warehouse, env={**forge, "PYTHONWARNINGS": "default"})
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no traceback, no library warnings
@@ -195,6 +197,33 @@ def test_ctrl_c_stops_the_servers_and_keeps_the_warehouse_usable(tmp_path, slow_
     }
 
 
+def test_a_reader_that_goes_away_ends_the_demo_quietly(tmp_path, forge):
+    env = {**os.environ, **forge, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from headwater.cli import main; main()",
+            "demo",
+            "-w",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as `headwater demo | head -1` does
+    with process.stderr:
+        stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+
+    assert process.returncode == 1
+    assert stderr == ""
+
+
 def test_without_a_connector_that_has_an_emulator_the_demo_says_what_to_install(tmp_path, site):
     result = run_cli(
         "demo", "--warehouse", str(tmp_path / "w"), env={"HEADWATER_LOAD_CONNECTORS": ""}
@@ -238,7 +267,7 @@ def test_bad_choices_are_one_line_errors(tmp_path, forge, args, says):
     ],
 )
 def test_names_are_quoted_only_when_sql_needs_it(name, quoted):
-    assert _quoted(name) == quoted
+    assert quote_identifier(name) == quoted
 
 
 def test_row_count_sql_keeps_the_order_of_the_tables():

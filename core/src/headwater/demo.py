@@ -20,14 +20,13 @@ puts together; they carry no output of their own.
 from __future__ import annotations
 
 import contextlib
-import functools
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from headwater.errors import PluginError
+from headwater.warehouse.query import quote_identifier
 
 if TYPE_CHECKING:
     from headwater.config import UserConfig
@@ -170,28 +169,6 @@ def open_demo_connection(connector: Connector, stack: contextlib.ExitStack) -> D
     )
 
 
-_PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
-
-
-@functools.cache
-def _keywords() -> frozenset[str]:
-    """DuckDB's keywords that cannot stand unquoted as a table or column name."""
-    import duckdb
-
-    with duckdb.connect() as connection:
-        rows = connection.execute(
-            "select keyword_name from duckdb_keywords() where keyword_category <> 'unreserved'"
-        ).fetchall()
-    return frozenset(row[0] for row in rows)
-
-
-def _quoted(name: str) -> str:
-    """``name`` as a SQL identifier: bare when it can be, so the printed SQL reads well."""
-    if _PLAIN.fullmatch(name) and name not in _keywords():
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
 def row_count_sql(tables: Sequence[tuple[str, str]]) -> str:
     """One query counting the rows of each ``(connection, schema)`` table, in that order.
 
@@ -201,7 +178,7 @@ def row_count_sql(tables: Sequence[tuple[str, str]]) -> str:
         raise ValueError("row_count_sql needs at least one table")
     parts = [
         f"select {position} as position, '{connection}.{schema}' as tbl,"
-        f" count(*) as row_count from {_quoted(connection)}.{_quoted(schema)}"
+        f" count(*) as row_count from {quote_identifier(connection)}.{quote_identifier(schema)}"
         for position, (connection, schema) in enumerate(tables)
     ]
     return "select tbl, row_count from (" + " union all ".join(parts) + ") order by position"
@@ -242,20 +219,18 @@ def join_query(connections: Sequence[DemoConnection], columns_of: Any) -> JoinQu
                 continue
             if not set(link.columns) <= set(child_columns):
                 continue
-            labels = [next((c for c in _LABEL_COLUMNS if c in parent_columns), None)]
-            shown = [label for label in labels if label is not None] or list(
-                dict.fromkeys(link.columns.values())
-            )
+            label = next((c for c in _LABEL_COLUMNS if c in parent_columns), None)
+            shown = [label] if label is not None else list(dict.fromkeys(link.columns.values()))
+            q = quote_identifier
             on = " and ".join(
-                f"c.{_quoted(child)} = p.{_quoted(parent)}"
-                for child, parent in link.columns.items()
+                f"c.{q(child)} = p.{q(parent)}" for child, parent in link.columns.items()
             )
-            select = ", ".join(f"p.{_quoted(column)}" for column in shown)
-            count = _quoted(schema.name)
+            select = ", ".join(f"p.{q(column)}" for column in shown)
+            count = q(schema.name)
             sql = (
                 f"select {select}, count(*) as {count}"
-                f" from {_quoted(demo.connection)}.{_quoted(link.schema)} p"
-                f" join {_quoted(demo.connection)}.{_quoted(schema.name)} c on {on}"
+                f" from {q(demo.connection)}.{q(link.schema)} p"
+                f" join {q(demo.connection)}.{q(schema.name)} c on {on}"
                 f" group by {select} order by {count} desc, {select} limit 5"
             )
             return JoinQuery(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from headwater.cli.app import UserError
-from headwater.cli.sync_commands import DEFAULT_WAREHOUSE, WAREHOUSE_ENV
+from headwater.cli.sync_commands import warehouse_option
 from headwater.errors import HeadwaterError
 
 if TYPE_CHECKING:
@@ -51,14 +51,8 @@ def _console() -> Console:
 
 
 @click.command("demo")
-@click.option(
-    "--warehouse",
-    "-w",
-    default=DEFAULT_WAREHOUSE,
-    show_default=True,
-    envvar=WAREHOUSE_ENV,
-    show_envvar=True,
-    help="Warehouse folder; the demo's tables go to WAREHOUSE/CONNECTOR_demo/SCHEMA.",
+@warehouse_option(
+    "Warehouse folder or object-store URI; the demo's tables go to WAREHOUSE/CONNECTOR_demo/SCHEMA."
 )
 @click.option(
     "--connector",
@@ -94,6 +88,7 @@ def demo_command(warehouse: str, names: tuple[str, ...]) -> None:
     console = _console()
     try:
         results, demos = _sync_twice(console, connectors, skipped, warehouse)
+        _summary(console, demos, results, warehouse)
     except KeyboardInterrupt:
         click.echo(
             "\ninterrupted: the emulators are stopped. Every batch committed so far stays in"
@@ -101,7 +96,13 @@ def demo_command(warehouse: str, names: tuple[str, ...]) -> None:
             err=True,
         )
         sys.exit(INTERRUPTED)
-    _summary(console, demos, results, warehouse)
+    except BrokenPipeError:
+        # The reader of stdout went away (`headwater demo | head`): stop quietly, as a
+        # well-behaved command does; the servers are already stopped.
+        from headwater.display import silence
+
+        silence(sys.stdout)
+        sys.exit(1)
     failed = [f"{connection}.{schema}" for (connection, schema), r in results.items() if None in r]
     if failed:
         raise UserError(
@@ -182,6 +183,7 @@ def _sync_connection(
         config=demo.config,
         quiet=False,
         log_format="text",
+        summary=False,  # the demo ends with its own table of every connection
     )
     with output:
         for schema in demo.schemas:

@@ -11,8 +11,9 @@ other commands and ``headwater connectors`` stay fast.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import click
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
     from headwater.sources import Source, SourceSchema
     from headwater.sync import SyncResult
 
-__all__ = ["SYNC_COMMANDS", "reset_command", "sync_command"]
+__all__ = ["SYNC_COMMANDS", "reset_command", "sync_command", "warehouse_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 TEXT = "text"
 JSON = "json"
@@ -53,16 +56,28 @@ _schema_option = click.option(
     metavar="SCHEMA",
     help="A schema (table) to include; repeat for more. Default: every enabled schema.",
 )
-_warehouse_option = click.option(
-    "--warehouse",
-    "-w",
-    default=DEFAULT_WAREHOUSE,
-    show_default=True,
-    envvar=WAREHOUSE_ENV,
-    show_envvar=True,
-    help="Warehouse folder or object-store URI (s3://bucket/path); tables go to"
+
+
+def warehouse_option(
+    help: str = "Warehouse folder or object-store URI (s3://bucket/path); tables go to"
     " WAREHOUSE/CONNECTION/SCHEMA.",
-)
+) -> Callable[[F], F]:
+    """The ``--warehouse`` / ``-w`` option every command that reads or writes tables takes.
+
+    .. versionadded:: 0.1
+    """
+    return click.option(
+        "--warehouse",
+        "-w",
+        default=DEFAULT_WAREHOUSE,
+        show_default=True,
+        envvar=WAREHOUSE_ENV,
+        show_envvar=True,
+        help=help,
+    )
+
+
+_warehouse_option = warehouse_option()
 _connection_option = click.option(
     "--connection",
     default=None,

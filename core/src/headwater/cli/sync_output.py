@@ -92,6 +92,7 @@ class SyncOutput:
         tally: ProgressTally,
         stderr: Console | None,
         stdout: Console | None,
+        summary: bool = True,
     ) -> None:
         self.name = name
         self.schemas = schemas
@@ -105,6 +106,7 @@ class SyncOutput:
         self._stdout = stdout
         # Piped text: a line per schema, on a stdout whose reader may go away.
         self._lines = LineWriter(sys.stdout) if stdout is not None else None
+        self._summary = summary
         self._summary_lost = False
         self._outcomes: list[SchemaOutcome] = []
         self._stack = contextlib.ExitStack()
@@ -131,8 +133,13 @@ class SyncOutput:
         config: UserConfig,
         quiet: bool,
         log_format: str,
+        summary: bool = True,
     ) -> SyncOutput:
-        """The output for ``--quiet`` / ``--log-format``; ``runtime`` gains its progress sink."""
+        """The output for ``--quiet`` / ``--log-format``; ``runtime`` gains its progress sink.
+
+        ``summary=False`` leaves out the summary table on a terminal (the live table stays on
+        screen): for a caller that prints its own summary, as ``headwater demo`` does.
+        """
         redact = Redactor.of(config.source)
         json_log: JsonLog | None = None
         if log_format == "json" and not quiet:
@@ -154,6 +161,7 @@ class SyncOutput:
             tally=tally,
             stderr=stderr,
             stdout=stdout,
+            summary=summary,
         )
 
     def __enter__(self) -> Self:
@@ -181,7 +189,12 @@ class SyncOutput:
                 schemas=len(self.schemas),
                 failed=[schema for schema, _ in self.failures],
             )
-        elif self._stdout is not None and self._stdout.is_terminal and not self.reader_gone:
+        elif (
+            self._summary
+            and self._stdout is not None
+            and self._stdout.is_terminal
+            and not self.reader_gone
+        ):
             try:
                 self._stdout.print(summary_table(self._outcomes))
             except BrokenPipeError:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from headwater.cli.app import UserError
-from headwater.cli.sync_commands import DEFAULT_WAREHOUSE, WAREHOUSE_ENV
+from headwater.cli.sync_commands import warehouse_option
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -32,15 +32,9 @@ _PIPED_WIDTH = 250
 
 __all__ = ["WAREHOUSE_COMMANDS", "maintain_command", "query_command", "tables_command"]
 
-_warehouse_option = click.option(
-    "--warehouse",
-    "-w",
-    default=DEFAULT_WAREHOUSE,
-    show_default=True,
-    envvar=WAREHOUSE_ENV,
-    show_envvar=True,
-    help="Warehouse folder or object-store URI (s3://bucket/path); tables are"
-    " WAREHOUSE/CONNECTION/SCHEMA.",
+_warehouse_option = warehouse_option(
+    "Warehouse folder or object-store URI (s3://bucket/path); tables are"
+    " WAREHOUSE/CONNECTION/SCHEMA."
 )
 
 

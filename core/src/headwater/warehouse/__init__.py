@@ -47,7 +47,12 @@ from headwater.warehouse.partitioning import (
     partition_bucket,
     partition_column,
 )
-from headwater.warehouse.query import flat_view_name, query_tables, query_warehouse
+from headwater.warehouse.query import (
+    flat_view_name,
+    query_tables,
+    query_warehouse,
+    quote_identifier,
+)
 from headwater.warehouse.staging import Staging
 from headwater.warehouse.state_log import (
     APP_ID,
@@ -95,6 +100,7 @@ __all__ = [
     "partition_column",
     "query_tables",
     "query_warehouse",
+    "quote_identifier",
     "read_state_document",
     "state_sequence",
     "summarize_table",

@@ -19,6 +19,8 @@ options of their :class:`~headwater.warehouse.location.TableLocation` (or the en
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
     from headwater.warehouse.location import TableLocation
 
-__all__ = ["flat_view_name", "query_tables", "query_warehouse"]
+__all__ = ["flat_view_name", "query_tables", "query_warehouse", "quote_identifier"]
 
 
 def flat_view_name(connection: str, schema: str) -> str:
@@ -41,7 +43,29 @@ def flat_view_name(connection: str, schema: str) -> str:
     return f"{connection}__{schema}"
 
 
-def _quoted(name: str) -> str:
+_PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """DuckDB's keywords that cannot stand unquoted as a table or column name."""
+    import duckdb
+
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            "select keyword_name from duckdb_keywords() where keyword_category <> 'unreserved'"
+        ).fetchall()
+    return frozenset(row[0] for row in rows)
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a DuckDB identifier: bare when it can be (SQL shown to people reads
+    better), else in double quotes: ``issues``, ``"my-shop"``, ``"order"``.
+
+    .. versionadded:: 0.1
+    """
+    if _PLAIN.fullmatch(name) and name not in _keywords():
+        return name
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -89,11 +113,11 @@ def query_tables(tables: Iterable[tuple[str, str, TableLocation]], sql: str) -> 
             connection.register(flat, dataset)
             if owner not in connections:
                 connections.add(owner)
-                connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quoted(owner)}")
+                connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(owner)}")
             connection.execute(
-                f"CREATE VIEW {_quoted(owner)}.{_quoted(schema)}"
-                f" AS SELECT * FROM main.{_quoted(flat)}"
+                f"CREATE VIEW {quote_identifier(owner)}.{quote_identifier(schema)}"
+                f" AS SELECT * FROM main.{quote_identifier(flat)}"
             )
-        return connection.sql(sql).fetch_arrow_table()
+        return connection.sql(sql).to_arrow_table()
     finally:
         connection.close()
