@@ -2,7 +2,8 @@
 
 A connector declares its API once (:class:`ClientConfig`: base URL, auth, headers) and each
 endpoint as data (:class:`Endpoint`: path, selector, paginator, page size, keys, incremental
-parameters; :class:`DependentEndpoint` for fan-out). :func:`endpoint_response` and
+parameters; :class:`DependentEndpoint` for fan-out), and its source as a :class:`RestSource`
+over that catalog. :func:`endpoint_response` and
 :func:`dependent_response` turn them into the :class:`~headwater.SourceResponse` the host
 reads. Underneath, :class:`RestClient` sends every request through the
 :class:`~headwater.Runtime`, signs only requests to the configured origin, retries what is
@@ -68,6 +69,7 @@ from headwater.rest.reader import HTTP_PAGE, PageReader, select_rows
 from headwater.rest.resource import dependent_response, endpoint_response, response_for
 from headwater.rest.retry import RetryPolicy, parse_retry_after
 from headwater.rest.selectors import Selector, SelectorError
+from headwater.rest.source import CatalogEntry, RestSource
 from headwater.rest.workers import DEFAULT_MAX_WORKERS, parallel_chain
 
 __all__ = [
@@ -76,6 +78,7 @@ __all__ = [
     "Auth",
     "BasicAuth",
     "BearerAuth",
+    "CatalogEntry",
     "ClientConfig",
     "CursorPaginator",
     "DEFAULT_MAX_WORKERS",
@@ -105,6 +108,7 @@ __all__ = [
     "ParentErrorPolicy",
     "QueryTemplate",
     "RestClient",
+    "RestSource",
     "RetryPolicy",
     "RowNormalizer",
     "Selector",

@@ -18,7 +18,7 @@ import attrs
 from headwater.rest.paginators import Paginator, SinglePagePaginator
 from headwater.rest.paths import placeholders
 from headwater.rest.selectors import Selector
-from headwater.sources import IncrementalField, PartitionFormat, SortMode, SourceSchema
+from headwater.sources import IncrementalField, PartitionFormat, SortMode, SourceSchema, SyncMode
 
 if TYPE_CHECKING:
     from headwater.rest.params import IncrementalParams
@@ -102,6 +102,9 @@ class Endpoint:
     ``normalize``      a row hook: reshape a row, or return ``None`` to drop it
     ``max_pages``      a safety bound: more pages than this is an error
     ``reapply_filters`` put the endpoint's filters back on next links that lack them
+    ``default_sync_mode`` the mode a sync uses when the user picks none (default: incremental
+                       when supported); full refresh where the incremental field cannot see
+                       changes (Stripe's lists filter on ``created`` only)
     ================== ==========================================================================
 
     .. versionadded:: 0.1
@@ -131,6 +134,10 @@ class Endpoint:
     max_pages: int | None = None
     reapply_filters: bool = True
     description: str = ""
+    default_sync_mode: SyncMode | None = attrs.field(
+        default=None, converter=attrs.converters.optional(SyncMode)
+    )
+    """.. versionadded:: 0.1"""
 
     def __attrs_post_init__(self) -> None:
         where = f"endpoint {self.name!r}"
@@ -153,6 +160,13 @@ class Endpoint:
                 f"{where}: incremental_fields are declared but not how to filter by them;"
                 " set incremental=IncrementalParams(start_param=...)"
             )
+        if self.default_sync_mode not in (None, SyncMode.FULL_REFRESH) and not (
+            self.supports_incremental
+        ):
+            raise ValueError(
+                f"{where}: default_sync_mode {self.default_sync_mode.value} needs incremental"
+                " reads (incremental and incremental_fields)"
+            )
 
     @property
     def supports_incremental(self) -> bool:
@@ -168,6 +182,7 @@ class Endpoint:
             # mypy's attrs plugin cannot solve the type variable of `converter=tuple`.
             incremental_fields=self.incremental_fields,
             description=self.description,
+            default_sync_mode=self.default_sync_mode,
         )
 
     def evolve(self, **changes: Any) -> Endpoint:

@@ -167,15 +167,14 @@ from $package.settings import (
     ENDPOINTS,
     NON_RETRYABLE_ERRORS,
 )
-from headwater import SecretField, Source, SourceConfig, TextField
+from headwater import SecretField, SourceConfig, TextField
+from headwater.rest import RestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from $package._config import (
         ${camel}Config,
     )
-    from headwater import ErrorRule, Runtime, SourceInputs, SourceResponse, SourceSchema
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = ["${camel}Source"]
 
@@ -183,11 +182,13 @@ CAPTION = "Records of one $label workspace."
 
 
 class ${camel}Source(
-    Source["${camel}Config"],
+    RestSource["${camel}Config"],
 ):
-    """Reads one workspace."""
+    """Reads one workspace. Its schemas are the endpoints in settings.py."""
 
     source_type = "$name"
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
 
     def get_source_config(self) -> SourceConfig:
         # After changing the fields, regenerate _config.py (`headwater generate NAME`); the
@@ -222,16 +223,6 @@ class ${camel}Source(
     ) -> tuple[bool, str | None]:
         return $name.check_credentials(config, runtime)
 
-    def get_schemas(
-        self,
-        config: ${camel}Config,
-        runtime: Runtime,
-    ) -> Sequence[SourceSchema]:
-        return self.get_catalog_schemas()
-
-    def get_catalog_schemas(self) -> Sequence[SourceSchema]:
-        return [endpoint.schema() for endpoint in ENDPOINTS.values()]
-
     def source_for_pipeline(
         self,
         config: ${camel}Config,
@@ -239,9 +230,6 @@ class ${camel}Source(
         runtime: Runtime,
     ) -> SourceResponse:
         return $name.response(config, inputs, runtime)
-
-    def get_non_retryable_errors(self) -> Sequence[ErrorRule]:
-        return NON_RETRYABLE_ERRORS
 '''
 
 SETTINGS = '''\

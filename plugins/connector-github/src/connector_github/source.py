@@ -16,15 +16,14 @@ from connector_github.settings import (
     NON_RETRYABLE_ERRORS,
     REPOSITORY_PATTERN,
 )
-from headwater import SecretField, Source, SourceConfig, TextField
+from headwater import SecretField, SourceConfig, TextField
+from headwater.rest import RestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from connector_github._config import (
         GithubConfig,
     )
-    from headwater import ErrorRule, Runtime, SourceInputs, SourceResponse, SourceSchema
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = ["GithubSource"]
 
@@ -34,12 +33,12 @@ CAPTION = (
 )
 
 
-class GithubSource(
-    Source["GithubConfig"],
-):
+class GithubSource(RestSource["GithubConfig"]):
     """Reads one repository."""
 
     source_type = "github"
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
 
     def get_source_config(self) -> SourceConfig:
         # After changing the fields, regenerate _config.py (`headwater generate NAME`); the
@@ -80,16 +79,6 @@ class GithubSource(
     ) -> tuple[bool, str | None]:
         return github.check_credentials(config, runtime)
 
-    def get_schemas(
-        self,
-        config: GithubConfig,
-        runtime: Runtime,
-    ) -> Sequence[SourceSchema]:
-        return self.get_catalog_schemas()
-
-    def get_catalog_schemas(self) -> Sequence[SourceSchema]:
-        return [endpoint.schema() for endpoint in ENDPOINTS.values()]
-
     def source_for_pipeline(
         self,
         config: GithubConfig,
@@ -97,6 +86,3 @@ class GithubSource(
         runtime: Runtime,
     ) -> SourceResponse:
         return github.response(config, inputs, runtime)
-
-    def get_non_retryable_errors(self) -> Sequence[ErrorRule]:
-        return NON_RETRYABLE_ERRORS

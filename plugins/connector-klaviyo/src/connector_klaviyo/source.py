@@ -15,15 +15,14 @@ from connector_klaviyo.settings import (
     ENDPOINTS,
     NON_RETRYABLE_ERRORS,
 )
-from headwater import SecretField, Source, SourceConfig
+from headwater import SecretField, SourceConfig
+from headwater.rest import RestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from connector_klaviyo._config import (
         KlaviyoConfig,
     )
-    from headwater import ErrorRule, Runtime, SourceInputs, SourceResponse, SourceSchema
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = ["KlaviyoSource"]
 
@@ -33,12 +32,12 @@ CAPTION = (
 )
 
 
-class KlaviyoSource(
-    Source["KlaviyoConfig"],
-):
+class KlaviyoSource(RestSource["KlaviyoConfig"]):
     """Reads one Klaviyo account through its private API key."""
 
     source_type = "klaviyo"
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
 
     def get_source_config(self) -> SourceConfig:
         # After changing the fields, regenerate _config.py (`headwater generate NAME`); the
@@ -70,16 +69,6 @@ class KlaviyoSource(
     ) -> tuple[bool, str | None]:
         return klaviyo.check_credentials(config, runtime)
 
-    def get_schemas(
-        self,
-        config: KlaviyoConfig,
-        runtime: Runtime,
-    ) -> Sequence[SourceSchema]:
-        return self.get_catalog_schemas()
-
-    def get_catalog_schemas(self) -> Sequence[SourceSchema]:
-        return [endpoint.schema() for endpoint in ENDPOINTS.values()]
-
     def source_for_pipeline(
         self,
         config: KlaviyoConfig,
@@ -87,6 +76,3 @@ class KlaviyoSource(
         runtime: Runtime,
     ) -> SourceResponse:
         return klaviyo.response(config, inputs, runtime)
-
-    def get_non_retryable_errors(self) -> Sequence[ErrorRule]:
-        return NON_RETRYABLE_ERRORS

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 
 from connector_sentry import sentry
 from connector_sentry.settings import DEFAULT_REGION, ENDPOINTS, NON_RETRYABLE_ERRORS, REGIONS
-from headwater import SecretField, SelectField, SelectOption, Source, SourceConfig, TextField
+from headwater import SecretField, SelectField, SelectOption, SourceConfig, TextField
+from headwater.rest import RestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from connector_sentry._config import SentryConfig
-    from headwater import ErrorRule, Runtime, SourceInputs, SourceResponse, SourceSchema
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = ["SentrySource"]
 
@@ -25,10 +24,12 @@ CAPTION = (
 )
 
 
-class SentrySource(Source["SentryConfig"]):
+class SentrySource(RestSource["SentryConfig"]):
     """Reads one organization."""
 
     source_type = "sentry"
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
 
     def get_source_config(self) -> SourceConfig:
         # After changing the fields, regenerate _config.py (`headwater generate sentry`).
@@ -72,16 +73,7 @@ class SentrySource(Source["SentryConfig"]):
     ) -> tuple[bool, str | None]:
         return sentry.check_credentials(config, runtime)
 
-    def get_schemas(self, config: SentryConfig, runtime: Runtime) -> Sequence[SourceSchema]:
-        return self.get_catalog_schemas()
-
-    def get_catalog_schemas(self) -> Sequence[SourceSchema]:
-        return [endpoint.schema() for endpoint in ENDPOINTS.values()]
-
     def source_for_pipeline(
         self, config: SentryConfig, inputs: SourceInputs, runtime: Runtime
     ) -> SourceResponse:
         return sentry.response(config, inputs, runtime)
-
-    def get_non_retryable_errors(self) -> Sequence[ErrorRule]:
-        return NON_RETRYABLE_ERRORS

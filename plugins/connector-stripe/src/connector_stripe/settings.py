@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from headwater import ErrorKind, ErrorRule, IncrementalField
+from headwater import ErrorKind, ErrorRule, IncrementalField, SyncMode
 from headwater.rest import (
     ClientConfig,
     Endpoint,
@@ -74,6 +74,10 @@ _LIST: dict[str, Any] = {
         start_param="created[gte]", end_param="created[lte]", format=EpochSeconds()
     ),
     "incremental_fields": [CREATED],
+    # Every object listed here can change after it is created, and the lists filter on
+    # `created` only, so an incremental read sees new rows but never a change: full refresh is
+    # the default, incremental on `created` an opt-in (api_inventory.md, "Changes").
+    "default_sync_mode": SyncMode.FULL_REFRESH,
     # `created` never changes after creation, so a row stays in its partition.
     "partition_key": "created_at",
     "normalize": _created_at,

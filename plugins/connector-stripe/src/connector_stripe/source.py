@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import attrs
-
 from connector_stripe import stripe
 from connector_stripe.settings import ENDPOINTS, NON_RETRYABLE_ERRORS
-from headwater import SecretField, Source, SourceConfig, SyncMode, TextField
+from headwater import SecretField, SourceConfig, TextField
+from headwater.rest import RestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from connector_stripe._config import StripeConfig
-    from headwater import ErrorRule, Runtime, SourceInputs, SourceResponse, SourceSchema
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = ["StripeSource"]
 
@@ -27,10 +24,12 @@ CAPTION = (
 )
 
 
-class StripeSource(Source["StripeConfig"]):
+class StripeSource(RestSource["StripeConfig"]):
     """Reads one Stripe account."""
 
     source_type = "stripe"
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
 
     def get_source_config(self) -> SourceConfig:
         # After changing the fields, regenerate _config.py (`headwater generate stripe`); the
@@ -72,22 +71,7 @@ class StripeSource(Source["StripeConfig"]):
     ) -> tuple[bool, str | None]:
         return stripe.check_credentials(config, runtime)
 
-    def get_schemas(self, config: StripeConfig, runtime: Runtime) -> Sequence[SourceSchema]:
-        return self.get_catalog_schemas()
-
-    def get_catalog_schemas(self) -> Sequence[SourceSchema]:
-        # Every object listed here can change after it is created, and the lists filter on
-        # `created` only, so an incremental read sees new rows but never a change: full refresh
-        # is the default, incremental on `created` an opt-in (api_inventory.md, "Changes").
-        return [
-            attrs.evolve(endpoint.schema(), default_sync_mode=SyncMode.FULL_REFRESH)
-            for endpoint in ENDPOINTS.values()
-        ]
-
     def source_for_pipeline(
         self, config: StripeConfig, inputs: SourceInputs, runtime: Runtime
     ) -> SourceResponse:
         return stripe.response(config, inputs, runtime)
-
-    def get_non_retryable_errors(self) -> Sequence[ErrorRule]:
-        return NON_RETRYABLE_ERRORS

@@ -17,27 +17,26 @@ from connector_typeform.settings import (
     ENDPOINTS,
     NON_RETRYABLE_ERRORS,
 )
-from headwater import SecretField, SelectField, SelectOption, Source, SourceConfig
+from headwater import SecretField, SelectField, SelectOption, SourceConfig
+from headwater.rest import RestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from connector_typeform._config import (
         TypeformConfig,
     )
-    from headwater import ErrorRule, Runtime, SourceInputs, SourceResponse, SourceSchema
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = ["TypeformSource"]
 
 CAPTION = "Forms of a Typeform account and the completed responses to each of them."
 
 
-class TypeformSource(
-    Source["TypeformConfig"],
-):
+class TypeformSource(RestSource["TypeformConfig"]):
     """Reads the forms one personal access token can see, and their responses."""
 
     source_type = "typeform"
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
 
     def get_source_config(self) -> SourceConfig:
         # After changing the fields, regenerate _config.py (`headwater generate NAME`); the
@@ -78,16 +77,6 @@ class TypeformSource(
     ) -> tuple[bool, str | None]:
         return typeform.check_credentials(config, runtime)
 
-    def get_schemas(
-        self,
-        config: TypeformConfig,
-        runtime: Runtime,
-    ) -> Sequence[SourceSchema]:
-        return self.get_catalog_schemas()
-
-    def get_catalog_schemas(self) -> Sequence[SourceSchema]:
-        return [endpoint.schema() for endpoint in ENDPOINTS.values()]
-
     def source_for_pipeline(
         self,
         config: TypeformConfig,
@@ -95,6 +84,3 @@ class TypeformSource(
         runtime: Runtime,
     ) -> SourceResponse:
         return typeform.response(config, inputs, runtime)
-
-    def get_non_retryable_errors(self) -> Sequence[ErrorRule]:
-        return NON_RETRYABLE_ERRORS
