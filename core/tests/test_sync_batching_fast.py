@@ -1,4 +1,8 @@
-"""The column-wise fast path for pages of dicts gives exactly what the per-value path gives."""
+"""The column-wise fast path for pages of dicts gives exactly what the per-value path gives.
+
+The reference is the per-value path alone (:func:`per_value`): every row through
+``RowBatcher._add``, every batch through ``classify`` and ``convert``.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +32,15 @@ def run(items, *, shape=None, max_rows=1000, max_bytes=10**9, slow=False, monkey
         progress=NullProgress(),
     )
     if slow:
-        batcher._columns = lambda page: None  # type: ignore[method-assign]
+        per_value(batcher)
     return list(batcher.batches(items)), batcher.shape
+
+
+def per_value(batcher):
+    """Make ``batcher`` use only the per-value path: no page column-wise, no batch built
+    column by column."""
+    batcher._columns = lambda page: None  # type: ignore[method-assign]
+    batcher._fast = lambda segments, count: None  # type: ignore[method-assign]
 
 
 def both(items, **kwargs):
@@ -62,6 +73,21 @@ def used(monkeypatch):
         return batch
 
     monkeypatch.setattr(RowBatcher, "_fast", spy)
+    return outcomes
+
+
+@pytest.fixture
+def paged(monkeypatch):
+    """For each page of dicts: True if it was kept column-wise, False if added row by row."""
+    outcomes: list[bool] = []
+    original = RowBatcher._columns
+
+    def spy(self, page):
+        columns = original(self, page)
+        outcomes.append(columns is not None)
+        return columns
+
+    monkeypatch.setattr(RowBatcher, "_columns", spy)
     return outcomes
 
 
@@ -154,6 +180,77 @@ def test_the_property_exercises_the_fast_path(used):
     assert not all(used)
 
 
+# Values that sit at the edges of what the fast path takes: ints in float columns (exact up
+# to 2**53, not beyond), bools among numbers, nested values beside text and JSON text.
+_NUMBERS = [0, 1, -7, 2**53, -(2**53), 2**53 + 1, 2**63, 0.0, -0.5, 1e300, float("inf"), True]
+_EDGE = {
+    "number": lambda r: r.choice(_NUMBERS) if r.random() < 0.3 else r.choice([r.random(), 3]),
+    "float": lambda r: r.random() if r.random() < 0.97 else r.choice(_NUMBERS),
+    "int": lambda r: r.randrange(-50, 50) if r.random() < 0.97 else r.choice(_NUMBERS),
+    "nested": lambda r: r.choice([{"a": [1]}, [], ["x", {"y": None}], (1,), {}]),
+    "nested or text": lambda r: r.choice(
+        [{"a": 1}, [2], "text", JsonText('{"j":1}'), OrderedDict(o=1)]
+    ),
+    "text": lambda r: r.choice(["", "é" * r.randrange(9), "t" * r.randrange(90)]),
+    "bytes": lambda r: r.choice([b"", b"\x01" * r.randrange(9), bytearray(b"ba")]),
+}
+
+
+def _edge_table(r: random.Random) -> tuple[list[object], TableShape]:
+    """Pages whose rows often lack keys, runs of single rows, and a table that may exist."""
+    names = [f"k{n}" for n in range(r.randrange(1, 7))]
+    kinds = {name: r.choice(list(_EDGE)) for name in names}
+    known = {
+        "number": ColumnType.FLOAT,
+        "float": ColumnType.FLOAT,
+        "int": ColumnType.INT,
+        "nested": ColumnType.JSON,
+        "nested or text": ColumnType.JSON,
+        "text": ColumnType.STRING,
+        "bytes": ColumnType.BINARY,
+    }
+    shape = TableShape(
+        [(name, known[kinds[name]]) for name in names if r.random() < 0.5],
+    )
+    present, nulls = r.choice([1.0, 0.9, 0.5]), r.choice([0.0, 0.3])
+
+    def row() -> dict[str, object]:
+        keys = names if r.random() < 0.7 else r.sample(names, len(names))
+        return {
+            key: None if r.random() < nulls else _EDGE[kinds[key]](r)
+            for key in keys
+            if r.random() < present
+        }
+
+    items: list[object] = []
+    for _ in range(r.randrange(1, 20)):
+        if r.random() < 0.2:
+            items.extend(row() for _ in range(r.randrange(1, 6)))  # single rows
+        else:
+            items.append([row() for _ in range(r.randrange(1, 40))])
+    return items, shape
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_fast_and_per_value_paths_agree_on_sparse_numeric_and_single_rows(seed):
+    r = random.Random(seed)
+    items, shape = _edge_table(r)
+    limits = {"max_rows": r.choice([1, 5, 30, 1000]), "max_bytes": r.choice([40, 500, 10**9])}
+
+    assert_same(*both(items, shape=shape, **limits))
+
+
+def test_the_edge_property_exercises_both_paths(used, paged):
+    for seed in range(50):
+        r = random.Random(seed)
+        items, shape = _edge_table(r)
+        run(items, shape=shape, max_rows=r.choice([5, 30, 1000]))
+
+    assert any(used)
+    assert not all(used)
+    assert any(paged)
+
+
 # --- when the fast path is taken ----------------------------------------------------------
 
 
@@ -216,7 +313,8 @@ def test_a_known_column_missing_from_the_page_is_null(used):
         (ColumnType.INT, 1.5),  # widens to float64
         (ColumnType.INT, Decimal("1.5")),  # widens to decimal
         (ColumnType.DECIMAL, Decimal("1.5")),  # decimals need a per-value fit check
-        (ColumnType.FLOAT, 3),  # an int in a float column is converted value by value
+        (ColumnType.FLOAT, 2**53 + 1),  # not exactly a double: pa.array refuses it
+        (ColumnType.FLOAT, True),  # pa.array would make it 1.0; it goes to a variant
         (ColumnType.STRING, JsonText("{}")),
         (ColumnType.STRING, uuid.UUID(int=1)),
         (ColumnType.STRING, {"a": 1}),
@@ -263,12 +361,12 @@ def test_a_new_column_of_one_type_is_added_by_the_fast_path(used):
     "values",
     [
         [1, "n/a"],  # a conflict: a variant column
-        [1, 2.5],  # widens
         [1, 2**63],  # an int beyond int64 is a string
         [2**64, 2**65],  # only such ints: a string column
         [Decimal(1), Decimal(2)],
+        [1.5, 2**53 + 1],  # widens, but the int is not exactly a double
     ],
-    ids=["conflict", "widening", "int and huge int", "huge ints", "decimals"],
+    ids=["conflict", "int and huge int", "huge ints", "decimals", "inexact int in floats"],
 )
 def test_a_new_column_needing_resolution_falls_back_leaving_the_shape_alone(used, values):
     items = [[{"id": n, "v": value} for n, value in enumerate(values)], page(2, id=lambda i: i)]
@@ -279,35 +377,133 @@ def test_a_new_column_needing_resolution_falls_back_leaving_the_shape_alone(used
     assert used == [False, True]
 
 
+@pytest.mark.parametrize("value", [3, -(2**53), 2**53, 0])
+def test_ints_in_a_float_column_are_built_column_wise(used, value):
+    shape = TableShape([("id", ColumnType.INT), ("v", ColumnType.FLOAT)])
+    items = [[{"id": 1, "v": 1.5}, {"id": 2, "v": value}, {"id": 3, "v": None}]]
+
+    fast, slow = both(items, shape=shape)
+
+    assert_same(fast, slow)
+    assert used == [True]
+    assert fast[0][0].column("v").to_pylist() == [1.5, float(value), None]
+
+
+@pytest.mark.parametrize("values", [[1, 2.5], [2.5, 1], [1, 2, 0.5]])
+def test_a_new_column_of_ints_and_floats_is_float64_built_column_wise(used, values):
+    items = [[{"id": n, "v": value} for n, value in enumerate(values)]]
+
+    fast, slow = both(items)
+
+    assert_same(fast, slow)
+    assert used == [True]
+    assert fast[1].columns["v"] is ColumnType.FLOAT
+
+
 @pytest.mark.parametrize(
     "rows",
     [
-        [{"id": 1, "a": 1}, {"id": 2}],  # different keys
+        [{"id": 1, "a": 1}, {"id": 2}],  # a key missing
+        [{"id": 1}, {"id": 2, "a": "x"}, {"a": "y"}],  # keys appear later
         [{"id": 1, "a": 1}, {"a": 2, "id": 2}],  # the same keys in another order
-        [{"id": 1, "first name": "x"}],  # a name Delta forbids
-        [{"id": 1, 5: "x"}],  # a key that is not a str
-        [{"id": 1}, OrderedDict(id=2)],  # not a plain dict
+        [{"id": 1, "a": None}, {"id": 2}],  # None and missing alike
     ],
-    ids=["keys differ", "key order differs", "unclean name", "non-str key", "dict subclass"],
+    ids=["key missing", "keys appear later", "key order differs", "null and missing"],
 )
-def test_pages_whose_rows_are_not_uniform_plain_dicts_take_the_per_value_path(used, rows):
+def test_pages_whose_rows_differ_in_their_keys_are_kept_column_wise(used, paged, rows):
     shape = TableShape([("id", ColumnType.INT)])
 
     fast, slow = both([rows], shape=shape)
 
     assert_same(fast, slow)
-    assert used == []
+    assert paged == [True]
+    assert used == [True]
 
 
-def test_a_batch_mixing_single_rows_and_pages_takes_the_per_value_path(used):
+@pytest.mark.parametrize("max_bytes", [1, 40, 64, 100, 10**9])
+@pytest.mark.parametrize("max_rows", [1, 2, 3, 1000])
+def test_rows_lacking_keys_are_cut_and_ordered_like_the_per_value_path(max_rows, max_bytes):
+    # A slice of the page holds only its own rows' columns, in their order: "b" first
+    # appears before "a" in the rows from index 1, and the bytes count only present keys.
+    rows = [
+        {"id": 0, "a": "xx"},
+        {"id": 1, "b": 2.5},
+        {"a": None, "id": 2, "c": [1, 2]},
+        {"id": 3},
+        {"id": 4, "b": 1, "a": "yyyyyyyy", "c": {"k": "v"}},
+    ]
+
+    fast, slow = both([rows, rows[1:]], max_rows=max_rows, max_bytes=max_bytes)
+
+    assert_same(fast, slow)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"id": 1, "first name": "x"}],  # a name Delta forbids
+        [{"id": 1, 5: "x"}],  # a key that is not a str
+        [{"id": 1}, OrderedDict(id=2)],  # not a plain dict
+    ],
+    ids=["unclean name", "non-str key", "dict subclass"],
+)
+def test_other_pages_are_added_row_by_row_and_still_built_column_wise(used, paged, rows):
+    shape = TableShape([("id", ColumnType.INT)])
+
+    fast, slow = both([rows], shape=shape)
+
+    assert_same(fast, slow)
+    assert paged == [False]
+    assert used == [True]
+
+
+def test_single_rows_are_built_column_wise_with_the_pages_around_them(used, paged):
+    shape = TableShape([("id", ColumnType.INT)])
+    items = [{"id": 0, "tags": ["a"]}, page(3, id=lambda i: i + 1), {"id": 9, "tags": None}]
+
+    fast, slow = both(items, shape=shape)
+
+    assert_same(fast, slow)
+    assert paged == [True]
+    assert used == [True]
+    assert fast[0][0].column("tags").to_pylist() == ['["a"]', None, None, None, None]
+
+
+def test_a_batch_whose_single_rows_widen_a_column_takes_the_per_value_path(used):
     shape = TableShape([("id", ColumnType.INT)])
     items = [{"id": 0}, page(3, id=lambda i: i + 1), {"id": 2.5}, page(2, id=lambda i: i)]
 
     fast, slow = both(items, shape=shape)
 
     assert_same(fast, slow)
-    assert used == []
+    assert used == [False]
     assert fast[0][0].schema.field("id").type == pa.float64()
+
+
+@pytest.mark.parametrize(
+    ("other", "column_wise"),
+    [
+        ("plain text", False),  # a variant column: value by value
+        (7, False),
+        (JsonText('{"pre":"encoded"}'), True),  # JSON text already: the same column
+        (OrderedDict(a=1), True),  # encoded value by value, then JSON text like the rest
+    ],
+    ids=["str", "int", "JsonText", "dict subclass"],
+)
+def test_a_nested_column_beside_other_values_in_a_batch_gives_the_same_text(
+    used, other, column_wise
+):
+    # The first page's column is only dicts and lists (encoded a column at a time); the
+    # second's mixes in another type.
+    items = [
+        page(3, id=lambda i: i, doc=lambda i: {"n": i} if i % 2 else [i, None]),
+        [{"id": 3, "doc": other}, {"id": 4, "doc": {"n": 4}}],
+    ]
+
+    fast, slow = both(items)
+
+    assert_same(fast, slow)
+    assert used == [column_wise]
 
 
 def test_a_page_widened_by_an_earlier_batch_is_rechecked_at_its_own_flush(used):
@@ -362,7 +558,7 @@ def test_an_unstorable_value_fails_after_the_same_batches_as_the_per_value_path(
             progress=NullProgress(),
         )
         if slow:
-            batcher._columns = lambda page: None  # type: ignore[method-assign]
+            per_value(batcher)
         got = []
         batches = batcher.batches([bad])
         got.append(next(batches).num_rows)

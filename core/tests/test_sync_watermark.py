@@ -104,6 +104,8 @@ def test_a_resumed_desc_read_restarts_earliest_with_its_first_batch():
         (Position(watermark=5, watermark_keys=keys("b")), [4, 5, 5, 6], "abcd", [0, 0, 1, 1]),
         (Position(), [4, 5], "ab", [1, 1]),
         (Position(watermark=5), [None, 3], "ab", [1, 0]),
+        (Position(watermark=5, watermark_keys=keys("b")), [6, None, 9], "abc", [1, 1, 1]),
+        (Position(watermark=5), [None, None], "ab", [1, 1]),
         (
             Position(watermark=2, earliest=6, earliest_keys=keys("c"), pending=9),
             [9, 7, 6, 6, 5, 2],
@@ -111,7 +113,14 @@ def test_a_resumed_desc_read_restarts_earliest_with_its_first_batch():
             [0, 0, 0, 1, 1, 1],
         ),
     ],
-    ids=["at and below the watermark", "first sync", "null values", "resumed desc read"],
+    ids=[
+        "at and below the watermark",
+        "first sync",
+        "null values",
+        "all above the watermark",
+        "only null values",
+        "resumed desc read",
+    ],
 )
 def test_append_drops_exactly_the_rows_already_written(start, values, names, kept):
     marks = Watermarks(start=start, advance=Advance.PER_BATCH, filter_written=True)

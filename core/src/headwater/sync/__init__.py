@@ -23,6 +23,7 @@ from headwater.sync.columns import (
     column_type_of,
     convert,
     dump_json,
+    dump_json_texts,
     sanitize_name,
 )
 from headwater.sync.engine import open_source, sync_schema
@@ -65,6 +66,7 @@ __all__ = [
     "convert",
     "decode_value",
     "dump_json",
+    "dump_json_texts",
     "encode_value",
     "open_source",
     "plan_sync",

@@ -11,10 +11,12 @@ The byte size of a pending batch is estimated from its values (text length, 8 by
 which is what matters for the Arrow arrays built from them.
 
 Pages of dicts take a column-wise fast path when they can: a page whose rows are plain dicts
-with the same (already clean) keys is kept as one list of values per column, and a batch made
-only of such pages whose values are all of exactly the Python type the table's column already
-has is built with one ``pa.array`` per column, skipping the per-value ``classify`` and
-``convert``. Anything else (new columns, conflicting or widening types, decimals, subclasses,
+with (already clean) string keys is kept as one list of values per column (a row lacking a
+key holds ``None`` there), nested values encoded as JSON a column at a time. A batch is then
+built with one ``pa.array`` per column, skipping the per-value ``classify`` and ``convert``,
+when every value is of exactly the Python type its column takes unchanged (or an ``int`` in a
+``float64`` column, which Arrow converts exactly or refuses); single dict rows join it at the
+flush, column-wise. Anything else (conflicting or widening types, decimals, subclasses,
 values Arrow rejects) goes through the per-value path, which has the same output by
 construction: both paths hand the same values to the same ``pa.array`` calls.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -42,6 +45,7 @@ from headwater.sync.columns import (
     column_type_of,
     convert,
     dump_json,
+    dump_json_texts,
     sanitize_name,
 )
 
@@ -59,16 +63,23 @@ _NUMBER_BYTES = 8
 _PLAIN: frozenset[type] = frozenset(
     {types.NoneType, bool, int, float, str, bytes, dt.date, dt.datetime}
 )
+# A column of only these is encoded as JSON text as a whole (see dump_json_texts).
+_NESTED: frozenset[type] = frozenset({types.NoneType, dict, list, tuple})
+# Exact types whose size is their len() and that are false exactly when empty, so a column
+# of only these (and None) is sized without a call per value.
+_TEXT: frozenset[type] = frozenset({str, bytes, bytearray, JsonText})
 # The exact Python types whose values a column of each type takes as they are: for these,
 # ``classify`` gives the column's type and ``convert`` returns the value unchanged, so the
 # fast path may hand them straight to ``pa.array``. Exact types, because subclasses (bool is
 # an int, datetime a date, JsonText a str) classify differently. Decimals need a per-value
-# fit check, and ints in a float column are widened value by value, so both are left out.
+# fit check, so they are left out. The one conversion allowed: an int in a float64 column,
+# which ``convert`` makes ``float(value)``; ``pa.array`` gives the same double for every int
+# within 2**53 and raises for any other (a fallback), so both paths agree.
 _FAST: Mapping[ColumnType, frozenset[type]] = types.MappingProxyType(
     {
         ColumnType.BOOL: frozenset({bool}),
         ColumnType.INT: frozenset({int}),  # out of int64 range: pa.array raises, slow path
-        ColumnType.FLOAT: frozenset({float}),
+        ColumnType.FLOAT: frozenset({float, int}),
         ColumnType.STRING: frozenset({str}),
         ColumnType.BINARY: frozenset({bytes}),
         ColumnType.DATE: frozenset({dt.date}),
@@ -77,9 +88,20 @@ _FAST: Mapping[ColumnType, frozenset[type]] = types.MappingProxyType(
     }
 )
 
-# The type a new column takes from values of one exact Python type (each is in one set).
-_NEW: Mapping[type, ColumnType] = types.MappingProxyType(
-    {kind: column for column, kinds in _FAST.items() for kind in kinds}
+# The type a new column takes from the exact types of its values, where ``resolve`` gives it
+# without variants: one type, or ints and floats (int64 widened to float64 in either order).
+_NEW: Mapping[frozenset[type], ColumnType] = types.MappingProxyType(
+    {
+        frozenset({bool}): ColumnType.BOOL,
+        frozenset({int}): ColumnType.INT,
+        frozenset({float}): ColumnType.FLOAT,
+        frozenset({int, float}): ColumnType.FLOAT,
+        frozenset({str}): ColumnType.STRING,
+        frozenset({bytes}): ColumnType.BINARY,
+        frozenset({dt.date}): ColumnType.DATE,
+        frozenset({dt.datetime}): ColumnType.TIMESTAMP,
+        frozenset({JsonText}): ColumnType.JSON,
+    }
 )
 
 
@@ -110,13 +132,40 @@ def _size(value: Any) -> int:
 
 @attrs.frozen
 class _Columns:
-    """Rows of a page kept column-wise: ``count`` rows, the values of each column (nested
-    values already JSON text), and the exact types of each column's non-null values (of the
-    whole page, so possibly more than this slice holds; that only costs a fallback)."""
+    """Rows kept column-wise: ``count`` rows, the values of each column (nested values
+    already JSON text; a row lacking the column holds ``None``), and the exact types of each
+    column's non-null values (of the whole page, so possibly more than this slice holds; that
+    only costs a fallback).
+
+    The columns named in ``json`` hold their JSON text as plain ``str`` (their kind says
+    ``JsonText``); the per-value path gets :class:`JsonText` values back from
+    :meth:`RowBatcher._flush`. ``keys`` holds the keys of each row when rows differ in their
+    keys, ``None`` when every row has every column in the same order: a slice's columns are
+    those its own rows have, in their order (which decides where new columns go), and a row's
+    byte estimate counts only its own keys.
+    """
 
     count: int
     values: dict[str, list[Any]]
     kinds: dict[str, frozenset[type]]
+    json: frozenset[str] = frozenset()
+    keys: list[tuple[str, ...]] | None = None
+
+    def rows(self, start: int, end: int) -> _Columns:
+        """Rows ``start`` to ``end`` (exclusive)."""
+        if self.keys is None:
+            names: Iterable[str] = self.values
+            keys = None
+        else:
+            keys = self.keys[start:end]
+            names = dict.fromkeys(itertools.chain.from_iterable(keys))
+        return _Columns(
+            end - start,
+            {name: self.values[name][start:end] for name in names},
+            {name: self.kinds[name] for name in names},
+            self.json,
+            keys,
+        )
 
 
 def _dump_nested(column: list[Any]) -> list[Any]:
@@ -125,6 +174,56 @@ def _dump_nested(column: list[Any]) -> list[Any]:
         dump_json(v) if isinstance(v, dict | list | tuple) and not isinstance(v, JsonText) else v
         for v in column
     ]
+
+
+@functools.cache
+def _is_text(kinds: frozenset[type]) -> bool:
+    return any(issubclass(kind, str | bytes | bytearray) for kind in kinds)
+
+
+def _row_bytes(page: _Columns) -> list[int]:
+    """Each row's byte estimate, as ``RowBatcher._add`` computes it: per value its size plus
+    8 bytes (a row lacking a column has no value there, so only its present keys count)."""
+    texts = [
+        list(map(_size, page.values[name])) for name, kinds in page.kinds.items() if _is_text(kinds)
+    ]
+    # Every value counts 16 (8 plus 8 for a number or None); a text column's value then
+    # counts its size instead of 8, and a missing one (None here) size 8, so 8 - 8.
+    widths = [len(page.values)] * page.count if page.keys is None else list(map(len, page.keys))
+    bases = [2 * _NUMBER_BYTES * width - _NUMBER_BYTES * len(texts) for width in widths]
+    if not texts:
+        return bases
+    return [base + sum(row) for base, row in zip(bases, zip(*texts, strict=True), strict=True)]
+
+
+def _page_bytes(page: _Columns) -> int:
+    """``sum(_row_bytes(page))``, without a list per text column where it can."""
+    width = len(page.values) * page.count if page.keys is None else sum(map(len, page.keys))
+    total = 2 * _NUMBER_BYTES * width
+    for name, kinds in page.kinds.items():
+        if not _is_text(kinds):
+            continue
+        column = page.values[name]
+        nulls = column.count(None)
+        if kinds <= _TEXT:
+            # None and empty values are the ones filter drops; empty ones have no size.
+            sizes = sum(map(len, filter(None, column))) + _NUMBER_BYTES * nulls
+        else:
+            sizes = sum(map(_size, column))
+        total += sizes - _NUMBER_BYTES * page.count
+    return total
+
+
+def _rows_column_wise(rows: list[dict[str, Any]]) -> _Columns:
+    """Rows the per-value path has cleaned (``RowBatcher._add``), column-wise."""
+    names = dict.fromkeys(itertools.chain.from_iterable(rows))
+    values = {name: [row.get(name) for row in rows] for name in names}
+    kinds = {}
+    for name, column in values.items():
+        seen = set(map(type, column))
+        seen.discard(types.NoneType)
+        kinds[name] = frozenset(seen)
+    return _Columns(len(rows), values, kinds)
 
 
 class RowBatcher:
@@ -165,7 +264,7 @@ class RowBatcher:
                 self._page(len(item))
                 columns = self._columns(item)
                 if columns is not None:
-                    yield from self._add_columns(columns, len(item))
+                    yield from self._add_columns(columns)
                     continue
                 for row in item:
                     if not isinstance(row, Mapping):
@@ -230,64 +329,71 @@ class RowBatcher:
     def _columns(self, page: Sequence[Any]) -> _Columns | None:
         """``page`` column-wise, or ``None`` if it needs the per-value path.
 
-        Only plain dicts that all have the same keys, each already a clean column name: then
-        a row's clean dict would hold exactly these columns, and missing keys or names that
-        collide after cleaning cannot arise.
+        Only plain dicts whose keys are each already a clean column name: then a row's clean
+        dict would hold exactly its own keys, and names that collide after cleaning cannot
+        arise. Columns are in order of first appearance, as the per-value path meets them.
         """
-        if not page or type(page[0]) is not dict:
+        if not page or set(map(type, page)) != {dict}:
             return None
-        # The same keys in the same order: a batch cut from any row of the page then meets
-        # the columns in the order the per-value path would (it matters for new columns).
-        keys = tuple(page[0])
-        for row in page:
-            if type(row) is not dict or tuple(row) != keys:
-                return None
+        first = tuple(page[0])
+        rows: list[tuple[str, ...]] | None = None
+        if all(map(first.__eq__, map(tuple, page))):
+            # The same keys in the same order: the values of all rows, one after the other,
+            # are the columns interleaved.
+            keys = first
+            flat = list(itertools.chain.from_iterable(map(dict.values, page)))
+            columns = [flat[index :: len(keys)] for index in range(len(keys))]
+        else:
+            keys = tuple(dict.fromkeys(itertools.chain.from_iterable(page)))
+            columns = [[row.get(key) for row in page] for key in keys]
+            rows = list(map(tuple, page))
         for key in keys:
             if type(key) is not str or self._name(key) != key:
                 return None
         values: dict[str, list[Any]] = {}
         kinds: dict[str, frozenset[type]] = {}
-        for key in keys:
-            column = [row[key] for row in page]
+        json: set[str] = set()
+        for key, column in zip(keys, columns, strict=True):
             seen = set(map(type, column))
             if not seen <= _PLAIN:
                 try:
-                    column = _dump_nested(column)
+                    if seen <= _NESTED:
+                        column = dump_json_texts(column)
+                        seen = {JsonText}
+                        json.add(key)
+                    else:
+                        column = _dump_nested(column)
+                        seen = set(map(type, column))
                 except TypeError:  # orjson.JSONEncodeError: let the per-value path raise it
                     return None
-                seen = set(map(type, column))
             seen.discard(types.NoneType)
             values[key] = column
             kinds[key] = frozenset(seen)
-        return _Columns(len(page), values, kinds)
+        return _Columns(len(page), values, kinds, frozenset(json), rows)
 
-    def _add_columns(self, page: _Columns, count: int) -> Iterator[pa.RecordBatch]:
+    def _add_columns(self, page: _Columns) -> Iterator[pa.RecordBatch]:
         """Add a column-wise page, flushing at exactly the rows the per-value path would."""
-        # Each row's estimate is what _add computes: per value its size plus 8 bytes.
-        texts = [
-            [_size(v) for v in page.values[name]]
-            for name, kinds in page.kinds.items()
-            if any(issubclass(kind, str | bytes | bytearray) for kind in kinds)
-        ]
-        base = 2 * _NUMBER_BYTES * len(page.values) - _NUMBER_BYTES * len(texts)
-        sizes = [base + sum(row) for row in zip(*texts, strict=True)] if texts else [base] * count
-        before = list(itertools.accumulate(sizes, initial=0))  # before[i]: bytes of rows < i
+        count = page.count
+        total = _page_bytes(page)
+        if (
+            self._count + count <= self.limits.max_rows
+            and self._bytes + total < self.limits.max_bytes
+        ):
+            # No row before the last reaches a limit: the page joins the batch whole.
+            self._segments.append(page)
+            self._count += count
+            self._bytes += total
+            if self._full():
+                yield self._flush()
+            return
+        before = list(itertools.accumulate(_row_bytes(page), initial=0))  # bytes of rows < i
         start = 0
         while start < count:
             end = min(count, start + self.limits.max_rows - self._count)
             # The first row at which the byte estimate reaches the limit ends the batch.
             wanted = self.limits.max_bytes - self._bytes + before[start]
             end = min(end, bisect.bisect_left(before, wanted, lo=start + 1))
-            if start == 0 and end == count:
-                self._segments.append(page)
-            else:
-                self._segments.append(
-                    _Columns(
-                        end - start,
-                        {name: column[start:end] for name, column in page.values.items()},
-                        page.kinds,
-                    )
-                )
+            self._segments.append(page if start == 0 and end == count else page.rows(start, end))
             self._count += end - start
             self._bytes += before[end] - before[start]
             if self._full():
@@ -297,10 +403,11 @@ class RowBatcher:
     def _fast(self, segments: list[_Columns], count: int) -> pa.RecordBatch | None:
         """The batch of column-wise ``segments``, or ``None`` if any value needs the slow path.
 
-        Only when every value is of the exact type its column takes unchanged (a new column:
-        when all its values have one such type): then ``resolve`` would neither widen nor split
-        a column, and ``convert`` would return each value as it is, so building each column
-        directly gives the same batch.
+        Only when every value is of the exact type its column takes unchanged, or an int in a
+        float64 column (a new column: when its values' types give it a type without variants,
+        see ``_NEW``): then ``resolve`` would neither widen nor split a known column, and
+        ``convert`` would return each value as it is or as the double Arrow makes of it, so
+        building each column directly gives the same batch.
         """
         import pyarrow as pa
 
@@ -315,14 +422,14 @@ class RowBatcher:
             if not seen:
                 continue  # only nulls: a known column is filled with nulls, a new one waits
             target = known.get(name)
-            if target is None and len(seen) == 1:
-                # A new column of one type takes that type, with no variants, as in resolve.
-                target = _NEW.get(next(iter(seen)))
+            if target is None:
+                # A new column takes the type resolve would give it, if that needs no variants.
+                target = _NEW.get(frozenset(seen))
             if target is None or not seen <= _FAST.get(target, frozenset()):
                 return None
             targets[name] = target
         arrays: dict[str, pa.Array] = {}
-        for name, target in targets.items():
+        for name, target in list(targets.items()):
             if len(segments) == 1:
                 column = segments[0].values[name]
             else:
@@ -330,6 +437,12 @@ class RowBatcher:
                 for segment in segments:
                     part = segment.values.get(name)
                     column.extend([None] * segment.count if part is None else part)
+            if name not in known and len(kinds[name]) > 1:
+                # The kinds are whole pages'; if this slice of them holds only ints, resolve
+                # makes the new column int64, not float64.
+                exact = set(map(type, column))
+                exact.discard(types.NoneType)
+                target = targets[name] = _NEW.get(frozenset(exact), target)
             try:
                 arrays[name] = pa.array(column, type=arrow_type(target))
             except (OverflowError, ValueError, TypeError, pa.ArrowException):
@@ -351,11 +464,15 @@ class RowBatcher:
 
         segments, self._segments = self._segments, []
         count, self._count, self._bytes = self._count, 0, 0
-        fast = [segment for segment in segments if isinstance(segment, _Columns)]
-        if len(fast) == len(segments):
-            batch = self._fast(fast, count)
-            if batch is not None:
-                return batch
+        batch = self._fast(
+            [
+                segment if isinstance(segment, _Columns) else _rows_column_wise(segment)
+                for segment in segments
+            ],
+            count,
+        )
+        if batch is not None:
+            return batch
         # Each column's values in row order, columns in order of first appearance, as the
         # per-value path has always seen them.
         values: dict[str, list[Any]] = {}
@@ -363,6 +480,8 @@ class RowBatcher:
         for segment in segments:
             if isinstance(segment, _Columns):
                 for name, part in segment.values.items():
+                    if name in segment.json:
+                        part = [None if v is None else JsonText(v) for v in part]
                     column = values.get(name)
                     if column is None:
                         column = values[name] = [None] * count

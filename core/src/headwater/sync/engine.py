@@ -36,7 +36,7 @@ import orjson
 from headwater.errors import LayoutChangedError, PrimaryKeyError, StateError, SyncError
 from headwater.runtime import ProgressEvent, ProgressKind
 from headwater.sources.pipeline import SortMode, SourceInputs
-from headwater.sources.schema import SyncMode
+from headwater.sources.schema import IncrementalFieldType, SyncMode
 from headwater.sync.batching import BatchLimits, RowBatcher
 from headwater.sync.columns import column_type_of, sanitize_name
 from headwater.sync.evolution import TableShape
@@ -504,14 +504,19 @@ class _SchemaSync:
 
     def _values(self, batch: pa.RecordBatch) -> list[Any]:
         """The incremental field's comparable value in each row (variants included)."""
+        import pyarrow as pa
+
         field, kind = self.layout.incremental_field, self.layout.incremental_field_type
         if field is None or kind is None:
             return [None] * batch.num_rows
-        columns = [
-            batch.column(name).to_pylist()
-            for name in batch.schema.names
-            if name == field or name.startswith(f"{field}__")
-        ]
+        names = [n for n in batch.schema.names if n == field or n.startswith(f"{field}__")]
+        if names == [field] and kind is IncrementalFieldType.INTEGER:
+            column = batch.column(field)
+            if pa.types.is_integer(column.type):
+                # comparable() gives every int back as it is (an int column holds no bools).
+                ints: list[Any] = column.to_pylist()
+                return ints
+        columns = [batch.column(name).to_pylist() for name in names]
         values = []
         for row in zip(*columns, strict=True) if columns else [()] * batch.num_rows:
             raw = next((value for value in row if value is not None), None)

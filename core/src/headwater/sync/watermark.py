@@ -204,8 +204,14 @@ class Watermarks:
 
     def admit(self, values: Sequence[Any], key_of: KeyOf) -> list[bool]:
         """For each row (by its comparable value): whether to write it."""
-        if not self.filter_written:
-            return [True] * len(values)
+        if not self.filter_written or (
+            self.position.watermark is None and self.start.earliest is None
+        ):
+            return [True] * len(values)  # nothing written yet that a row could repeat
+        if self.start.earliest is None:
+            present = [value for value in values if value is not None]
+            if not present or min(present) > self.position.watermark:
+                return [True] * len(values)  # every row is above what was written
         return [not self._written(value, index, key_of) for index, value in enumerate(values)]
 
     def _written(self, value: Any, index: int, key_of: KeyOf) -> bool:
