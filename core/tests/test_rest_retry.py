@@ -269,6 +269,41 @@ def test_the_total_budget_must_exceed_the_retry_after_cap():
         RetryPolicy(max_server_wait=300, max_total_wait=60)
 
 
+SECONDARY = {"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "waits"),
+    [
+        # A rate limit that names no wait: at least the minimum, then the backoff grows.
+        (429, {}, None, [60.0, 60.0]),
+        (403, {}, SECONDARY, [60.0, 60.0]),
+        # The API's own wait wins, shorter or longer.
+        (429, {"Retry-After": "7"}, None, [7.0, 7.0]),
+        (429, {"Retry-After": "90"}, None, [90.0, 90.0]),
+        # A reset time: the first wait reaches it, so the second answer's reset has passed.
+        (429, {"X-RateLimit-Reset": str(int(NOW.timestamp()) + 5)}, None, [5.0]),
+        # Not a rate limit: the plain backoff.
+        (503, {}, None, [1.0, 2.0]),
+    ],
+)
+def test_a_rate_limit_without_a_named_wait_waits_at_least_the_minimum(status, headers, body, waits):
+    api = Items()
+    api.inject(StatusFailure(status=status, headers=headers, json=body), times=2)
+    policy = RetryPolicy(wait_jitter=0, rate_limit_min_wait=60)
+    client, clock, _ = make(api, policy=policy)
+
+    client.get_json("/items")
+
+    assert clock.slept == waits
+    assert len(api.requests) == 3
+
+
+def test_the_total_budget_must_allow_the_minimum_rate_limit_wait():
+    with pytest.raises(ValueError, match="rate_limit_min_wait"):
+        RetryPolicy(rate_limit_min_wait=1000, max_total_wait=900)
+
+
 def test_retries_report_progress():
     api = Items()
     api.inject(StatusFailure(status=503), times=1)

@@ -98,6 +98,9 @@ class RetryPolicy:
     A wait the API asks for is capped at ``max_server_wait``; all waits of one request
     together at ``max_total_wait``, past which it gives up rather than wait more.
     ``rate_limit_403`` decides whether a 403 is a rate limit (retried) or a permission error.
+    ``rate_limit_min_wait`` is the least a rate limit waits when the API names no wait
+    (no ``Retry-After``, no reset header): GitHub asks for at least a minute after a
+    secondary limit, where the backoff's first waits would be a second or two.
 
     .. versionadded:: 0.1
     """
@@ -118,12 +121,19 @@ class RetryPolicy:
     rate_limit_403: Callable[[httpx.Response], bool] = attrs.field(
         default=looks_like_rate_limit, eq=False
     )
+    rate_limit_min_wait: float = attrs.field(default=0.0, validator=attrs.validators.ge(0))
+    """.. versionadded:: 0.1"""
 
     def __attrs_post_init__(self) -> None:
         if self.max_total_wait < self.max_server_wait:
             raise ValueError(
                 f"max_total_wait ({self.max_total_wait}) must be at least max_server_wait"
                 f" ({self.max_server_wait}), or one capped Retry-After would already exceed it"
+            )
+        if self.max_total_wait < self.rate_limit_min_wait:
+            raise ValueError(
+                f"max_total_wait ({self.max_total_wait}) must be at least rate_limit_min_wait"
+                f" ({self.rate_limit_min_wait}), or the first rate limit would give up"
             )
 
 
@@ -301,6 +311,8 @@ class _RetryRun:
             wait = min(float(asked), self.policy.max_server_wait)
         else:
             wait = self._backoff()
+            if isinstance(error, RateLimitedError):
+                wait = max(wait, self.policy.rate_limit_min_wait)
         if self.waited + wait > self.policy.max_total_wait:
             self.gave_up = (
                 f"waiting {wait:.1f} s more would exceed the {self.policy.max_total_wait:.0f} s"

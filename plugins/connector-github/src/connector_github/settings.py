@@ -49,8 +49,10 @@ CLIENT = ClientConfig(
     base_url=BASE_URL,
     headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION},
     # GitHub asks not to retry before `x-ratelimit-reset`, which is up to an hour away (the
-    # primary limit is per hour); the default 120 s cap would give up on a spent limit.
-    retry=RetryPolicy(max_server_wait=3600.0, max_total_wait=4500.0),
+    # primary limit is per hour); the default 120 s cap would give up on a spent limit. A
+    # secondary limit without retry-after or x-ratelimit-remaining: 0 waits at least a minute,
+    # as GitHub asks (api_inventory.md, "Rate limits").
+    retry=RetryPolicy(max_server_wait=3600.0, max_total_wait=4500.0, rate_limit_min_wait=60.0),
 )
 
 # Every list below is paginated by the Link header (rel="next"), per_page at most 100; GitHub's
