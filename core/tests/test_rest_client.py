@@ -256,3 +256,58 @@ def test_auth_reprs_hide_the_secret(auth):
 def test_a_base_url_must_be_http():
     with pytest.raises(ValueError, match="http"):
         RestClient(ClientConfig(base_url="ftp://files.example.com"), Runtime())
+
+
+def _envelope(body):
+    """An API's error envelope reader: ``{"error": {"code", "message"}}``."""
+    import json
+
+    error = json.loads(body).get("error") or {}
+    return f"{error['code']}: {error['message']}" if "message" in error else None
+
+
+def _failing_reader(body):
+    raise KeyError("message")
+
+
+@pytest.mark.parametrize(
+    ("status", "reader", "ends_with"),
+    [
+        # A permanent failure ends with what the API said, not with its JSON envelope.
+        (400, _envelope, "(the request was rejected as invalid): card_declined: Declined"),
+        (401, _envelope, "are correct and not expired): card_declined: Declined"),
+        (404, _envelope, "that the credentials can see them): card_declined: Declined"),
+        # No reader, a reader that finds nothing, or one that fails: the body as it came.
+        (400, None, '{"error":{"code":"card_declined","message":"Declined"}}'),
+        (400, lambda body: None, '{"error":{"code":"card_declined","message":"Declined"}}'),
+        (400, _failing_reader, '{"error":{"code":"card_declined","message":"Declined"}}'),
+        # Rate limits and server errors keep the client's message (retried, attempts named).
+        (503, _envelope, '"message":"Declined"}}; the API kept failing: try again later'),
+    ],
+)
+def test_an_error_message_reader_puts_the_apis_words_in_the_error(status, reader, ends_with):
+    def handler(request):
+        return json_response(status, {"error": {"code": "card_declined", "message": "Declined"}})
+
+    client = client_for(handler, error_message=reader, retry=RetryPolicy(attempts=1))
+
+    with pytest.raises(HTTPStatusError) as caught:
+        client.get_json("/charges")
+
+    assert str(caught.value).endswith(ends_with)
+    assert caught.value.status == status
+    assert "card_declined" in caught.value.body_excerpt  # the raw body stays on the error
+
+
+def test_what_the_reader_returns_is_scrubbed_of_secrets_too():
+    def handler(request):
+        return json_response(401, {"error": {"code": "bad_key", "message": f"no such key {KEY}"}})
+
+    auth = BearerAuth(token=Secret(KEY))
+    client = client_for(handler, auth=auth, error_message=_envelope, retry=RetryPolicy(attempts=1))
+
+    with pytest.raises(AuthenticationError) as caught:
+        client.get_json("/charges")
+
+    assert KEY not in str(caught.value)
+    assert str(caught.value).endswith("bad_key: no such key ***")

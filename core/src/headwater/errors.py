@@ -388,15 +388,28 @@ _STATUS_ADVICE: dict[type[HTTPStatusError], str] = {
 
 
 def error_for_status(
-    status: int, *, url: str = "", body_excerpt: str = "", retry_after: float | None = None
+    status: int,
+    *,
+    url: str = "",
+    body_excerpt: str = "",
+    retry_after: float | None = None,
+    api_message: str | None = None,
 ) -> HTTPStatusError:
-    """Build the typed error for an HTTP error ``status``; ``url`` must already be redacted."""
+    """Build the typed error for an HTTP error ``status``; ``url`` must already be redacted.
+
+    The message ends with ``api_message`` (what the API said, read from its error body) when
+    given, else with the body excerpt.
+
+    .. versionchanged:: 0.1
+       ``api_message``.
+    """
     cls = _STATUS_CLASSES.get(status)
     if cls is None:
         cls = ServerError if status >= 500 else BadRequestError
     advice = _STATUS_ADVICE[cls]
     where = f" for {url}" if url else ""
-    detail = f": {body_excerpt}" if body_excerpt else ""
+    shown = api_message or body_excerpt
+    detail = f": {shown}" if shown else ""
     message = f"HTTP {status}{where} ({advice}){detail}"
     if cls is RateLimitedError:
         return RateLimitedError(

@@ -234,7 +234,7 @@ def test_permanent_failures_fail_at_once_with_stripes_message_and_a_rule(
 
     assert len(api.requests) == 1
     assert stripe_says in str(caught.value)
-    assert str(caught.value).startswith(f"Stripe answered HTTP {status}")
+    assert str(caught.value).startswith(f"HTTP {status} for http")
     rule = classify(caught.value, SOURCE.get_non_retryable_errors())
     assert rule is not None
     assert rule_says in rule.message

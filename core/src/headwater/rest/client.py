@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -65,7 +65,11 @@ class ClientConfig:
     ``headers`` go on every request (``Accept``, an API version header). ``redact_params``
     names extra query parameters to hide in logs and errors, beyond the usual secret-looking
     names and the auth's own. ``foreign_links`` decides what happens to a next link or
-    redirect to another origin (:class:`~headwater.rest.ForeignLinks`).
+    redirect to another origin (:class:`~headwater.rest.ForeignLinks`). ``error_message``
+    reads the API's own explanation from an error body (its first characters, secrets
+    already scrubbed), or returns ``None``: the errors of permanent failures (4xx other than
+    rate limits) then end with it instead of the raw body, so a user reads ``card_error
+    (card_declined): Your card was declined`` rather than a JSON envelope.
 
     .. versionadded:: 0.1
     """
@@ -80,6 +84,8 @@ class ClientConfig:
     redact_params: tuple[str, ...] = attrs.field(default=(), converter=_names)
     max_redirects: int = 5
     user_agent: str = "headwater/0.1"
+    error_message: Callable[[str], str | None] | None = attrs.field(default=None, eq=False)
+    """.. versionadded:: 0.1"""
 
 
 @attrs.frozen(kw_only=True)
@@ -431,9 +437,24 @@ class RestClient:
                 body_excerpt=excerpt,
                 retry_after=wait,
             )
-        error = error_for_status(status, url=url, body_excerpt=excerpt, retry_after=wait)
+        said = self._api_message(excerpt) if status < 500 else None
+        error = error_for_status(
+            status, url=url, body_excerpt=excerpt, retry_after=wait, api_message=said
+        )
         error.retry_after = wait
         return error
+
+    def _api_message(self, excerpt: str) -> str | None:
+        read = self.config.error_message
+        if read is None or not excerpt:
+            return None
+        try:
+            said = read(excerpt)
+        except Exception:
+            # A reader that fails on an odd body must not hide the error it was to explain.
+            self.runtime.logger.debug("error_message could not read %r", excerpt, exc_info=True)
+            return None
+        return self._scrub(" ".join(said.split())) if said else None
 
     # --- OAuth2 token endpoints -------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Talking to Stripe: the client and its auth, the credential check, each schema's response.
 
 Requests, retries and pagination are the shared machinery's (headwater.rest); this module says
-how to reach the API, and turns Stripe's error envelope into the error's message.
+how to reach the API, and reads Stripe's error envelope (the client's ``error_message``, so
+every permanent failure's message ends with what Stripe said).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from headwater.errors import (
     BadRequestError,
     ConfigError,
     ConfigProblem,
-    HTTPStatusError,
     NotFoundError,
     PermissionDeniedError,
     SourceError,
@@ -26,13 +26,12 @@ from headwater.errors import (
 from headwater.rest import BasicAuth, RestClient, endpoint_response
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
 
     from connector_stripe._config import StripeConfig
     from headwater import Runtime, SourceInputs, SourceResponse
     from headwater.rest import ClientConfig
 
-__all__ = ["check_credentials", "client_config", "explain", "response", "stripe_message"]
+__all__ = ["check_credentials", "client_config", "response", "stripe_message"]
 
 LABEL = settings.LABEL
 REJECTED = (
@@ -45,9 +44,6 @@ _KEY_PREFIXES = ("sk_", "rk_")
 # Stripe's envelope: {"error": {"type", "code", "message", "param", "doc_url", ...}}.
 _MESSAGE = re.compile(r'"message"\s*:\s*"((?:[^"\\]|\\.)*)')
 _FIELD = {name: re.compile(rf'"{name}"\s*:\s*"([^"\\]*)"') for name in ("type", "code")}
-# The errors whose text is replaced by Stripe's: permanent ones. Rate limits and server
-# errors keep the client's message, which names the attempts.
-_EXPLAINED = (AuthenticationError, PermissionDeniedError, NotFoundError, BadRequestError)
 
 
 def secret_key_problem(config: StripeConfig) -> ConfigError | None:
@@ -72,7 +68,10 @@ def client_config(config: StripeConfig) -> ClientConfig:
     if config.account_id:
         headers["Stripe-Account"] = config.account_id.strip()
     return attrs.evolve(
-        settings.CLIENT, auth=BasicAuth(username=config.secret_key), headers=headers
+        settings.CLIENT,
+        auth=BasicAuth(username=config.secret_key),
+        headers=headers,
+        error_message=stripe_message,
     )
 
 
@@ -103,24 +102,6 @@ def stripe_message(body: str) -> str | None:
     return f"{kind}{code}: {fields['message']}"
 
 
-def explain(error: HTTPStatusError) -> HTTPStatusError:
-    """``error`` with Stripe's own message in front; same type, status and attempts."""
-    if type(error) not in _EXPLAINED:
-        return error
-    said = stripe_message(error.body_excerpt)
-    if said is None or error.status is None:
-        return error
-    explained = type(error)(
-        f"{LABEL} answered HTTP {error.status} for {error.url}: {said}",
-        status=error.status,
-        url=error.url,
-        body_excerpt=error.body_excerpt,
-    )
-    explained.attempts = error.attempts
-    explained.retry_after = error.retry_after
-    return explained
-
-
 def check_credentials(config: StripeConfig, runtime: Runtime) -> tuple[bool, str | None]:
     """List one charge: needs a valid key, read access to charges and the connected account."""
     problem = secret_key_problem(config)
@@ -141,7 +122,7 @@ def check_credentials(config: StripeConfig, runtime: Runtime) -> tuple[bool, str
         said = stripe_message(error.body_excerpt) or "not found"
         return False, f"{LABEL} answered 404{_for_account(config)}: {said}"
     except BadRequestError as error:
-        return False, f"{LABEL} refused the check: {explain(error)}"
+        return False, f"{LABEL} refused the check: {error}"
     except SourceError as error:
         return False, f"{LABEL} could not be reached: {error}"
     return True, None
@@ -160,18 +141,5 @@ def response(config: StripeConfig, inputs: SourceInputs, runtime: Runtime) -> So
     if problem is not None:
         raise problem
     endpoint = settings.ENDPOINTS[inputs.schema_name]
-    read = endpoint_response(client_config(config), endpoint, inputs, runtime)
-    return attrs.evolve(read, items=_explained(read.items))
+    return endpoint_response(client_config(config), endpoint, inputs, runtime)
 
-
-def _explained(items: Callable[[], Iterable[Any]]) -> Callable[[], Iterator[Any]]:
-    def explained_items() -> Iterator[Any]:
-        try:
-            yield from items()
-        except HTTPStatusError as error:
-            better = explain(error)
-            if better is error:
-                raise
-            raise better from error
-
-    return explained_items
