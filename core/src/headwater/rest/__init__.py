@@ -56,11 +56,14 @@ from headwater.rest.paginators import (
     SinglePagePaginator,
 )
 from headwater.rest.params import (
+    Bounds,
     EpochMilliseconds,
     EpochSeconds,
     IncrementalParams,
     Iso8601,
     ValueFormat,
+    comparable,
+    incremental_bounds,
     incremental_params,
 )
 from headwater.rest.paths import encode_segment, fill_path
@@ -78,6 +81,7 @@ __all__ = [
     "Auth",
     "BasicAuth",
     "BearerAuth",
+    "Bounds",
     "CatalogEntry",
     "ClientConfig",
     "CursorPaginator",
@@ -119,11 +123,13 @@ __all__ = [
     "SkippedParent",
     "TokenRequester",
     "ValueFormat",
+    "comparable",
     "dependent_endpoints",
     "dependent_response",
     "encode_segment",
     "endpoint_response",
     "fill_path",
+    "incremental_bounds",
     "incremental_params",
     "parallel_chain",
     "parent_column",

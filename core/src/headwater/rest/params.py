@@ -22,11 +22,14 @@ import attrs
 from headwater.sources import IncrementalFieldType, SortMode, SourceInputs
 
 __all__ = [
+    "Bounds",
     "EpochMilliseconds",
     "EpochSeconds",
     "IncrementalParams",
     "Iso8601",
     "ValueFormat",
+    "comparable",
+    "incremental_bounds",
     "incremental_params",
 ]
 
@@ -108,6 +111,12 @@ class IncrementalParams:
     value it reached. ``lookback`` (a timedelta, or a number for integer fields) is taken
     off the lower bound; ``clamp_to_now`` keeps bounds from lying in the future.
 
+    ``in_request=False`` is for an API that sorts by the field but cannot filter by it
+    (GitHub's pull requests): the bounds are not sent, the reader applies them to the rows
+    instead (:func:`incremental_bounds`), and a newest-first (``desc``) read ends after the
+    first page that reaches below the lower bound, since every later page is older still.
+    The parameter names then only name the bounds.
+
     .. versionadded:: 0.1
     """
 
@@ -116,22 +125,40 @@ class IncrementalParams:
     format: ValueFormat = attrs.field(factory=Iso8601)
     lookback: dt.timedelta | float = attrs.field(default=0.0, converter=_lookback)
     clamp_to_now: bool = True
+    in_request: bool = True
+    """.. versionadded:: 0.1"""
 
 
-def incremental_params(
+@attrs.frozen(kw_only=True)
+class Bounds:
+    """The bounds of one incremental read, as values of the field (before formatting).
+
+    ``lower`` is inclusive (the watermark less the lookback, or the start date); ``upper``
+    is now, or the earliest value an unfinished newest-first read reached, and ``resumed``
+    says which. ``None``: no such bound.
+
+    .. versionadded:: 0.1
+    """
+
+    lower: Any = None
+    upper: Any = None
+    resumed: bool = False
+
+
+def incremental_bounds(
     spec: IncrementalParams | None,
     inputs: SourceInputs | None,
     *,
     now: dt.datetime,
     sort_mode: SortMode = SortMode.ASC,
-) -> dict[str, str]:
-    """The query parameters that bound one read, from ``spec`` and the host's ``inputs``.
+) -> Bounds:
+    """The bounds of one read, from ``spec`` and the host's ``inputs``.
 
     .. versionadded:: 0.1
     """
     if spec is None or inputs is None:
-        return {}
-    params: dict[str, str] = {}
+        return Bounds()
+    sort_mode = SortMode(sort_mode)
     kind = inputs.incremental_field_type
     lower: Any = None
     if inputs.should_use_incremental_field and inputs.db_incremental_field_last_value is not None:
@@ -142,18 +169,71 @@ def incremental_params(
         lower = _minus(lower, spec.lookback)
         if spec.clamp_to_now:
             lower = _clamp(lower, now, kind)
-        params[spec.start_param] = spec.format(lower)
-    if spec.end_param is not None:
-        upper: Any = now
+    upper: Any = None
+    resumed = False
+    if spec.end_param is not None or not spec.in_request:
+        upper = now
         earliest = inputs.db_incremental_field_earliest_value
         if sort_mode is SortMode.DESC and inputs.should_use_incremental_field and earliest:
             # The earlier read got down to `earliest`; continue below it. Lower bounds are
             # inclusive and MERGE absorbs the overlap, so the bound itself is read again.
             upper = _parse(earliest, kind)
+            resumed = True
             if spec.clamp_to_now:
                 upper = _clamp(upper, now, kind)
-        params[spec.end_param] = spec.format(upper)
+    return Bounds(lower=lower, upper=upper, resumed=resumed)
+
+
+def incremental_params(
+    spec: IncrementalParams | None,
+    inputs: SourceInputs | None,
+    *,
+    now: dt.datetime,
+    sort_mode: SortMode = SortMode.ASC,
+) -> dict[str, str]:
+    """The query parameters that bound one read, from ``spec`` and the host's ``inputs``
+    (none when ``spec.in_request`` is false).
+
+    .. versionadded:: 0.1
+    """
+    if spec is None or inputs is None or not spec.in_request:
+        return {}
+    bounds = incremental_bounds(spec, inputs, now=now, sort_mode=sort_mode)
+    params: dict[str, str] = {}
+    if bounds.lower is not None:
+        params[spec.start_param] = spec.format(bounds.lower)
+    if spec.end_param is not None:
+        params[spec.end_param] = spec.format(bounds.upper)
     return params
+
+
+def comparable(value: Any, kind: IncrementalFieldType | str | None) -> Any:
+    """A row's value of the incremental field, made comparable with a :class:`Bounds` value:
+    ISO text parsed for datetime and date fields (naive datetimes as UTC); ``None`` when it
+    cannot be read as the field's type.
+
+    .. versionadded:: 0.1
+    """
+    if value is None:
+        return None
+    kind = IncrementalFieldType(kind) if kind is not None else None
+    if kind is IncrementalFieldType.DATETIME:
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+        return _utc(value) if isinstance(value, dt.datetime) else None
+    if kind is IncrementalFieldType.DATE:
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return None
+        return value if isinstance(value, dt.date) else None
+    if isinstance(value, bool):
+        return None
+    return value if isinstance(value, int | float) else None
 
 
 def _parse(value: Any, kind: IncrementalFieldType | None) -> Any:

@@ -13,6 +13,10 @@ live, so a custom paginator gets them for free:
   endpoint; so does going past ``max_pages``.
 - **Resume state.** :attr:`PageReader.resume_state` is where to continue after the last page
   yielded, without credentials.
+- **Bounds the API cannot apply.** For ``IncrementalParams(in_request=False)`` the reader
+  drops rows below the lower bound (and, resuming a newest-first read, above the earliest
+  value reached), keeps rows whose field cannot be read (conservative), and ends a ``desc``
+  read after the first page reaching below the lower bound.
 - **Progress.** One ``PAGE`` event per page read (empty pages included), whose ``count`` is
   the rows it held and whose ``detail`` is :data:`HTTP_PAGE`. The host also reports each page
   a source yields; a display that sees ``HTTP_PAGE`` events for a schema counts those and
@@ -23,18 +27,21 @@ live, so a custom paginator gets them for free:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import httpx
 
 from headwater.errors import PaginationLoopError, ResponseFormatError
 from headwater.rest.paginators import Page, PageContext, PageRequest, PageState
-from headwater.rest.params import incremental_params
+from headwater.rest.params import comparable, incremental_bounds, incremental_params
 from headwater.rest.paths import fill_path
 from headwater.rest.query import with_params
 from headwater.rest.selectors import MISSING
 from headwater.runtime import ProgressEvent, ProgressKind
+from headwater.sources import IncrementalFieldType, SortMode
 
 if TYPE_CHECKING:
     from headwater.rest.client import RestClient
@@ -155,6 +162,7 @@ class PageReader(Iterator[list[Any]]):
         self.endpoint = endpoint
         self.schema = schema or endpoint.name
         runtime = client.runtime
+        self._row_bounds = _RowBounds.of(endpoint, inputs, runtime.clock.now())
         self._filters = {
             **endpoint.params,
             **incremental_params(
@@ -244,6 +252,14 @@ class PageReader(Iterator[list[Any]]):
             self._complete = request is None
             if normalize is not None:
                 rows = [shaped for row in rows if (shaped := normalize(row)) is not None]
+            ended = False
+            if self._row_bounds is not None:
+                rows, ended = self._row_bounds.apply(rows)
+                if ended:
+                    # Newest first, and this page reached below the lower bound: every later
+                    # page is older still. The read is complete.
+                    request = None
+                    self._complete = True
             # One event per response; its count is the rows the page held (after normalizing).
             progress.emit(
                 ProgressEvent(
@@ -261,3 +277,50 @@ class PageReader(Iterator[list[Any]]):
         params = url.params
         missing = {name: value for name, value in self._filters.items() if name not in params}
         return with_params(url, missing)
+
+
+@attrs.frozen(kw_only=True)
+class _RowBounds:
+    """An incremental filter the API cannot apply (``IncrementalParams(in_request=False)``),
+    applied to each page's rows by the reader."""
+
+    field: str
+    kind: IncrementalFieldType | None
+    lower: Any
+    upper: Any
+    stops: bool
+
+    @classmethod
+    def of(
+        cls, endpoint: Endpoint, inputs: SourceInputs | None, now: dt.datetime
+    ) -> _RowBounds | None:
+        spec = endpoint.incremental
+        if spec is None or spec.in_request or inputs is None or not endpoint.incremental_fields:
+            return None
+        bounds = incremental_bounds(spec, inputs, now=now, sort_mode=endpoint.sort_mode)
+        kind = inputs.incremental_field_type
+        if bounds.lower is None and not bounds.resumed:
+            return None  # nothing to filter: a full read
+        return cls(
+            field=inputs.incremental_field or endpoint.incremental_fields[0].field,
+            kind=kind,
+            lower=comparable(bounds.lower, kind),
+            # Only a resumed read has an upper bound: "now" would drop rows updated mid-read.
+            upper=comparable(bounds.upper, kind) if bounds.resumed else None,
+            stops=endpoint.sort_mode is SortMode.DESC,
+        )
+
+    def apply(self, rows: list[Any]) -> tuple[list[Any], bool]:
+        """The rows within the bounds, and whether a newest-first read may stop here."""
+        kept = []
+        below = False
+        lower, upper = self.lower, self.upper
+        for row in rows:
+            value = comparable(row.get(self.field), self.kind) if isinstance(row, dict) else None
+            if value is None:
+                kept.append(row)  # conservative: a row that cannot be placed is kept
+            elif lower is not None and value < lower:
+                below = True
+            elif upper is None or value <= upper:
+                kept.append(row)
+        return kept, below and self.stops

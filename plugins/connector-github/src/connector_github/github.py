@@ -1,16 +1,15 @@
 """Talking to GitHub: the client and its auth, the credential check, each schema's response.
 
 Requests, retries, pagination and fan-out are the shared machinery's (headwater.rest); this
-module only says how to reach the API and which endpoint a schema reads. The one custom
-iterator is the pull requests' incremental read, which stops at the watermark (see
-:func:`_newest_first_until`).
+module only says how to reach the API and which endpoint a schema reads. The pull requests'
+incremental read, which the API cannot filter, stops at the watermark through the reader
+(``IncrementalParams(in_request=False)`` in settings.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,17 +24,12 @@ from headwater.errors import (
 )
 from headwater.rest import (
     BearerAuth,
-    PageReader,
     RestClient,
     dependent_response,
     endpoint_response,
-    incremental_params,
-    response_for,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from connector_github._config import GithubConfig
     from headwater import Runtime, SourceInputs, SourceResponse
     from headwater.rest import ClientConfig, Endpoint
@@ -118,66 +112,4 @@ def response(config: GithubConfig, inputs: SourceInputs, runtime: Runtime) -> So
             inputs,
             runtime,
         )
-    chosen = endpoint(inputs.schema_name, config)
-    if inputs.schema_name == settings.PULL_REQUESTS.name:
-        return _newest_first_until(client, chosen, inputs, runtime)
-    return endpoint_response(client, chosen, inputs, runtime)
-
-
-def _newest_first_until(
-    client: ClientConfig, declared: Endpoint, inputs: SourceInputs, runtime: Runtime
-) -> SourceResponse:
-    """An incremental read of a newest-first list the API cannot filter: stop at the watermark.
-
-    The bounds are the ones ``declared.incremental`` describes (the watermark or the start
-    date; the earliest value of an interrupted read as the upper bound), computed by the
-    shared :func:`incremental_params` but applied here to the rows instead of being sent.
-    Rows above the upper bound are skipped; the read ends after the first page holding a row
-    below the lower bound, as every later page is older still.
-    """
-    spec = declared.incremental
-    field = inputs.incremental_field or declared.incremental_fields[0].field
-    reader_endpoint = declared.evolve(incremental=None, incremental_fields=())
-
-    def items() -> Iterator[list[Any]]:
-        bounds = incremental_params(
-            spec, inputs, now=runtime.clock.now(), sort_mode=declared.sort_mode
-        )
-        lower = _instant(bounds.get(spec.start_param)) if spec else None
-        upper = None
-        if (
-            spec
-            and inputs.should_use_incremental_field
-            and inputs.db_incremental_field_earliest_value
-        ):
-            # Only a resumed read has an upper bound; "now" would drop rows updated mid-read.
-            upper = _instant(bounds.get(spec.end_param or ""))
-        with RestClient(client, runtime) as api:
-            for page in PageReader(api, reader_endpoint, resume=inputs.resume_state):
-                kept = []
-                reached_lower = False
-                for row in page:
-                    value = _instant(row.get(field))
-                    if value is None:
-                        kept.append(row)  # conservative: keep a row that cannot be placed
-                    elif lower is not None and value < lower:
-                        reached_lower = True
-                    elif upper is None or value <= upper:
-                        kept.append(row)
-                yield kept
-                if reached_lower:
-                    return
-
-    return response_for(declared, inputs, items)
-
-
-def _instant(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return endpoint_response(client, endpoint(inputs.schema_name, config), inputs, runtime)

@@ -95,11 +95,13 @@ PULL_REQUESTS = Endpoint(
     path=f"{_REPO}/pulls",
     primary_keys=("id",),
     # The pulls list has no `since` filter, but sorts by update time. Newest first, so an
-    # incremental read can stop at the watermark: github.py applies these bounds to the rows
-    # and stops at the first page that reaches below the lower one. Not sent to the API.
+    # incremental read can stop at the watermark: the reader applies the bounds to the rows
+    # and stops after the first page that reaches below the lower one. Not sent to the API.
     params={"state": "all", "sort": "updated", "direction": "desc"},
     **_PAGES,
-    incremental=IncrementalParams(start_param="updated_from", end_param="updated_to"),
+    incremental=IncrementalParams(
+        start_param="updated_from", end_param="updated_to", in_request=False
+    ),
     incremental_fields=[UPDATED_AT],
     partition_key="created_at",
     sort_mode="desc",
