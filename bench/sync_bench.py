@@ -124,15 +124,18 @@ class BenchSource(Source):
             # column-wise by pyarrow instead of value by value by the engine.
             import pyarrow as pa
 
+            # The rows are let go before each yield, so the dicts and their table are never
+            # held while the engine writes.
             rows = []
             with RestClient(client_config, runtime) as client:
                 for page in PageReader(client, endpoint, inputs=inputs):
                     rows.extend(page)
                     if len(rows) >= 10_000:
-                        yield pa.Table.from_pylist(rows)
-                        rows = []
+                        table, rows = pa.Table.from_pylist(rows), []
+                        yield table
             if rows:
-                yield pa.Table.from_pylist(rows)
+                table, rows = pa.Table.from_pylist(rows), []
+                yield table
 
         return response_for(endpoint, inputs, items)
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from deltalake import DeltaTable
@@ -76,6 +77,23 @@ def test_a_batch_is_deduplicated_before_merge_and_the_last_occurrence_wins(wareh
 
     rows = read_rows(table(warehouse).table_uri)
     assert [(r["id"], r["name"]) for r in rows] == [(1, "second"), (2, "only")]
+
+
+def test_keys_are_deduplicated_the_way_arrow_groups_them(warehouse):
+    # Every NaN is one key and 0.0 and -0.0 are two, as in Arrow's hash grouping; composite
+    # keys compare column by column.
+    nan = float("nan")
+    keys = [(nan, "a"), (0.0, "a"), (-0.0, "a"), (nan, "a"), (0.0, "b"), (1.5, "a"), (0.0, "a")]
+    items = MemorySchema(name="items", primary_keys=("id", "region"), page_size=10)
+    items.rows = [
+        {"id": key, "region": region, "n": n, "updated_at": at(1)}
+        for n, (key, region) in enumerate(keys)
+    ]
+
+    sync(MemorySource(items), "items", warehouse)
+
+    rows = table(warehouse).to_pyarrow_table().sort_by("n").to_pylist()
+    assert [row["n"] for row in rows] == [2, 3, 4, 5, 6]
 
 
 @pytest.mark.parametrize(
@@ -474,6 +492,22 @@ def test_reset_drops_the_state_and_the_next_sync_rewrites_the_table(warehouse):
     assert result.rewrote
     assert [r["id"] for r in read_rows(table(warehouse, "events").table_uri)] == [1, 2, 3]
     assert reset_schema(source, config(), "missing", warehouse, runtime()) is False
+
+
+@pytest.mark.parametrize("mode", ["incremental", "append", "full_refresh"])
+def test_a_new_table_is_checkpointed_every_ten_commits(warehouse, mode):
+    items = MemorySchema(name="items", page_size=1)
+    items.rows = [{"id": n, "updated_at": at(n)} for n in range(1, 13)]
+    cfg = config(items=SchemaChoice(sync_mode=mode))
+
+    sync(MemorySource(items), "items", warehouse, cfg=cfg, limits=BatchLimits(max_rows=1))
+
+    assert table(warehouse).metadata().configuration["delta.checkpointInterval"] == "10"
+    checkpoints = Path(warehouse, "mem", "items", "_delta_log").glob("*.checkpoint.parquet")
+    # One commit per row then one for the state, or a replacing commit and the state.
+    assert [p.name for p in checkpoints] == (
+        [] if mode == "full_refresh" else ["00000000000000000009.checkpoint.parquet"]
+    )
 
 
 def test_a_table_with_rows_but_no_state_is_refused_until_a_full_refresh(warehouse):

@@ -550,7 +550,8 @@ class RowBatcher:
             kind = column_type_of(field)
             if kind is None:
                 continue
-            column = chunked.combine_chunks()
+            # One chunk (a slice of the table, most often) is used as it is: combining copies.
+            column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
             if pa.types.is_dictionary(column.type):
                 column = column.dictionary_decode()
             resolution = self.shape.resolve(name, [kind])

@@ -6,7 +6,8 @@ directly follows the table's, so a second writer can never slip a commit in betw
 
 - :meth:`TableWriter.merge` upserts a batch on its primary keys (``incremental`` schemas). A
   partitioned table also matches on the partition column, which lets Delta skip the files of
-  other buckets; that is sound because a row's partition key never changes.
+  other buckets; that is sound because a row's partition key never changes. Files whose key
+  statistics cannot match the batch are skipped too, so memory stays bounded by the batch.
 - :meth:`TableWriter.append` adds a batch (``append`` schemas).
 - :meth:`TableWriter.replace` swaps the whole table for a stream of batches in one commit
   (full refresh), possibly with a new schema or partitioning.
@@ -23,6 +24,7 @@ New columns are added by Delta's schema merge as batches bring them.
 from __future__ import annotations
 
 import contextlib
+import types
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +47,13 @@ if TYPE_CHECKING:
     from headwater.warehouse.location import TableLocation
 
 __all__ = ["TableWriter", "merge_predicate"]
+
+# The table properties a table Headwater creates starts with. A sync commits once per batch,
+# so its tables gather commits quickly (200 for 2,000,000 rows). A checkpoint every 10 commits
+# (Spark's default; delta-rs writes one every 100) keeps the log that readers and writers
+# replay short, and with it the memory a writer holds between commits: at 200 commits, about
+# 20 MB less. Tables created before keep theirs.
+_CREATED_WITH: Mapping[str, str] = types.MappingProxyType({"delta.checkpointInterval": "10"})
 
 
 def _quote(name: str) -> str:
@@ -161,6 +170,11 @@ class TableWriter:
                     source_alias="source",
                     target_alias="target",
                     merge_schema=True,
+                    # The batch is small and in memory. Executed whole, MERGE derives a
+                    # pruning predicate from the source's key ranges and reads only target
+                    # files that may hold them; streamed (delta-rs's default) it cannot, and
+                    # scans the whole table each batch, its memory growing with the table.
+                    streamed_exec=False,
                     commit_properties=commit_properties(document),
                 )
                 .when_matched_update_all()
@@ -184,6 +198,7 @@ class TableWriter:
                 schema_mode="overwrite",
                 partition_by=[PARTITION_COLUMN] if partitioned else None,
                 storage_options=self.location.options() if self._table is None else None,
+                configuration=dict(_CREATED_WITH) if self._table is None else None,
                 commit_properties=commit_properties(document),
             )
         return self._committed()
@@ -224,6 +239,7 @@ class TableWriter:
                 mode="append",
                 partition_by=[PARTITION_COLUMN] if partitioned else None,
                 storage_options=self.location.options(),
+                configuration=dict(_CREATED_WITH),
                 commit_properties=commit_properties(document),
             )
 
