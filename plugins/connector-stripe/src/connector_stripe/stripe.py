@@ -26,7 +26,6 @@ from headwater.errors import (
 from headwater.rest import BasicAuth, RestClient, endpoint_response
 
 if TYPE_CHECKING:
-
     from connector_stripe._config import StripeConfig
     from headwater import Runtime, SourceInputs, SourceResponse
     from headwater.rest import ClientConfig
@@ -142,4 +141,3 @@ def response(config: StripeConfig, inputs: SourceInputs, runtime: Runtime) -> So
         raise problem
     endpoint = settings.ENDPOINTS[inputs.schema_name]
     return endpoint_response(client_config(config), endpoint, inputs, runtime)
-
