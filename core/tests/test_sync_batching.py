@@ -171,6 +171,23 @@ def test_nested_objects_and_lists_become_json_text_marked_in_the_field_metadata(
     assert shape.columns["tags"] is ColumnType.JSON
 
 
+@pytest.mark.parametrize("rows", [0, 1, 1024, 2500])
+def test_nested_arrow_columns_give_the_json_text_of_their_dicts(rows):
+    values = [
+        {"doc": None if i % 5 == 0 else {"n": i, "tags": ["x"] * (i % 3)}, "ids": [i, None]}
+        for i in range(rows)
+    ]
+    table = pa.Table.from_pylist(values) if rows else pa.table({"doc": pa.array([])})
+
+    from_arrow, _ = batches([table], max_rows=10_000)
+    from_dicts, _ = batches([values], max_rows=10_000)
+
+    assert [r.get("doc") for r in rows_of(from_arrow)] == [
+        r.get("doc") for r in rows_of(from_dicts)
+    ]
+    assert [r["ids"] for r in rows_of(from_arrow)] == [r["ids"] for r in rows_of(from_dicts)]
+
+
 @pytest.mark.parametrize(
     ("arrow_type", "values", "expected_type", "expected"),
     [

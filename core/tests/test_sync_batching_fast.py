@@ -17,7 +17,7 @@ import pytest
 
 from headwater import NullProgress
 from headwater.errors import RowError
-from headwater.sync import BatchLimits, ColumnType, RowBatcher, TableShape
+from headwater.sync import BatchLimits, ColumnType, RowBatcher, TableShape, batching
 from headwater.sync.columns import JsonText
 
 UTC = dt.UTC
@@ -34,6 +34,12 @@ def run(items, *, shape=None, max_rows=1000, max_bytes=10**9, slow=False, monkey
     if slow:
         per_value(batcher)
     return list(batcher.batches(items)), batcher.shape
+
+
+def seal(monkeypatch, *, rows, size):
+    """Convert pending column-wise rows to Arrow every ``rows`` rows or ``size`` bytes."""
+    monkeypatch.setattr(batching, "_SEAL_ROWS", rows)
+    monkeypatch.setattr(batching, "_SEAL_BYTES", size)
 
 
 def per_value(batcher):
@@ -163,10 +169,11 @@ def _table(r: random.Random) -> list[object]:
 
 
 @pytest.mark.parametrize("seed", [*range(300), 2179])  # 2179: rows with shuffled keys
-def test_fast_and_per_value_paths_give_identical_batches(seed):
+def test_fast_and_per_value_paths_give_identical_batches(seed, monkeypatch):
     r = random.Random(seed)
     items = _table(r)
     limits = {"max_rows": r.choice([1, 7, 50, 1000]), "max_bytes": r.choice([64, 900, 10**9])}
+    seal(monkeypatch, rows=r.choice([1, 3, 20, 10**9]), size=r.choice([100, 10**9]))
 
     assert_same(*both(items, **limits))
 
@@ -232,10 +239,11 @@ def _edge_table(r: random.Random) -> tuple[list[object], TableShape]:
 
 
 @pytest.mark.parametrize("seed", range(200))
-def test_fast_and_per_value_paths_agree_on_sparse_numeric_and_single_rows(seed):
+def test_fast_and_per_value_paths_agree_on_sparse_numeric_and_single_rows(seed, monkeypatch):
     r = random.Random(seed)
     items, shape = _edge_table(r)
     limits = {"max_rows": r.choice([1, 5, 30, 1000]), "max_bytes": r.choice([40, 500, 10**9])}
+    seal(monkeypatch, rows=r.choice([1, 4, 25, 10**9]), size=r.choice([60, 10**9]))
 
     assert_same(*both(items, shape=shape, **limits))
 
@@ -516,6 +524,54 @@ def test_a_page_widened_by_an_earlier_batch_is_rechecked_at_its_own_flush(used):
     assert_same(fast, slow)
     assert fast[0][1].schema.field("id").type == pa.float64()
     assert fast[0][1].column("id").to_pylist() == [2.0, 3.0, 4.0]
+
+
+# --- pending rows held as Arrow -------------------------------------------------------------
+
+
+def test_pending_rows_are_held_as_arrow_once_sealed(monkeypatch):
+    seal(monkeypatch, rows=10, size=10**9)
+    batcher = RowBatcher(
+        schema_name="s",
+        shape=TableShape(),
+        limits=BatchLimits(max_rows=1000),
+        progress=NullProgress(),
+    )
+    pending = []
+
+    def items():
+        yield from (page(6, **TYPED) for _ in range(4))
+        pending.extend(batcher._segments)  # before the last batch is built
+
+    result = list(batcher.batches(items()))
+
+    assert [segment.count for segment in pending] == [12, 12]
+    assert all(isinstance(v, pa.Array) for s in pending for v in s.values.values())
+    assert_same((result, batcher.shape), run([page(6, **TYPED)] * 4, slow=True))
+
+
+@pytest.mark.parametrize(
+    ("shape", "first", "later", "column_wise"),
+    [
+        # sealed int64 arrays for a float64 column: their ints, converted like any others
+        ([("v", ColumnType.FLOAT)], lambda i: i, 2.5, True),
+        # sealed JSON text, then a plain string: a variant column, value by value
+        ([], lambda i: {"n": i}, "text", False),
+        # sealed ints, then one beyond int64: a string variant, value by value
+        ([("v", ColumnType.INT)], lambda i: i, 2**64, False),
+    ],
+    ids=["ints for floats", "json then text", "huge int"],
+)
+def test_sealed_rows_give_the_same_batch_when_later_rows_change_the_column(
+    monkeypatch, used, shape, first, later, column_wise
+):
+    seal(monkeypatch, rows=3, size=10**9)
+    items = [page(2, v=first), page(2, v=first), [{"v": later}]]
+
+    fast, slow = both(items, shape=TableShape(shape))
+
+    assert_same(fast, slow)
+    assert used == [column_wise]
 
 
 # --- batch boundaries ---------------------------------------------------------------------

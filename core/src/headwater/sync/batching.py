@@ -20,6 +20,12 @@ flush, column-wise. Anything else (conflicting or widening types, decimals, subc
 values Arrow rejects) goes through the per-value path, which has the same output by
 construction: both paths hand the same values to the same ``pa.array`` calls.
 
+While a batch fills, its column-wise rows are converted to Arrow every couple of thousand rows
+(each column of one exact type to that type's array, as the fast path would), so the Python
+objects held stay bounded by that, not by the batch. A batch that needs the per-value path
+gets the Python values back from those arrays: values of the same types, equal, and built into
+the same Arrow values again.
+
 .. versionadded:: 0.1
 """
 
@@ -58,6 +64,12 @@ if TYPE_CHECKING:
 __all__ = ["BatchLimits", "RowBatcher"]
 
 _NUMBER_BYTES = 8
+_JSON_SLICE = 1024  # rows of a nested Arrow column encoded as JSON at a time
+# The pending batch's column-wise rows are turned into Arrow arrays every this many rows or
+# estimated bytes, so only that many are held as Python objects (several times their Arrow
+# size) whatever the batch size.
+_SEAL_ROWS = 2048
+_SEAL_BYTES = 4 * 2**20
 
 # Types that are never dicts, lists or tuples, so a column of only these needs no JSON pass.
 _PLAIN: frozenset[type] = frozenset(
@@ -137,19 +149,31 @@ class _Columns:
     column's non-null values (of the whole page, so possibly more than this slice holds; that
     only costs a fallback).
 
-    The columns named in ``json`` hold their JSON text as plain ``str`` (their kind says
-    ``JsonText``); the per-value path gets :class:`JsonText` values back from
-    :meth:`RowBatcher._flush`. ``keys`` holds the keys of each row when rows differ in their
-    keys, ``None`` when every row has every column in the same order: a slice's columns are
-    those its own rows have, in their order (which decides where new columns go), and a row's
-    byte estimate counts only its own keys.
+    A column's values are a list, or (once ``sealed``, see :func:`_sealed`) an Arrow array
+    when all its values have one exact type. The columns named in ``json`` hold their JSON
+    text as plain ``str`` (their kind says ``JsonText``); :meth:`python` gives the per-value
+    path Python values and :class:`JsonText` back.
+
+    ``keys`` holds the keys of each row when rows differ in their keys, ``None`` when every
+    row has every column in the same order: a slice's columns are those its own rows have, in
+    their order (which decides where new columns go), and a row's byte estimate counts only
+    its own keys. Only a page not sealed yet is sliced or sized.
     """
 
     count: int
-    values: dict[str, list[Any]]
+    values: dict[str, Any]  # list[Any] | pa.Array
     kinds: dict[str, frozenset[type]]
     json: frozenset[str] = frozenset()
     keys: list[tuple[str, ...]] | None = None
+    sealed: bool = False
+
+    def python(self, name: str) -> list[Any]:
+        """The values of column ``name`` as the per-value path takes them."""
+        part = self.values[name]
+        values = part if isinstance(part, list) else part.to_pylist()
+        if name in self.json:
+            return [None if v is None else JsonText(v) for v in values]
+        return values
 
     def rows(self, start: int, end: int) -> _Columns:
         """Rows ``start`` to ``end`` (exclusive)."""
@@ -214,6 +238,46 @@ def _page_bytes(page: _Columns) -> int:
     return total
 
 
+def _sealed(run: list[_Columns]) -> _Columns:
+    """Consecutive column-wise rows as one segment whose single-type columns are Arrow.
+
+    A column whose values all have one exact type becomes the array the fast path would build
+    of them (``_NEW``); one of mixed types, or one Arrow refuses, stays a list. Columns keep
+    their order of first appearance.
+    """
+    import pyarrow as pa
+
+    names = dict.fromkeys(itertools.chain.from_iterable(segment.values for segment in run))
+    values: dict[str, list[Any] | pa.Array] = {}
+    kinds: dict[str, frozenset[type]] = {}
+    json: set[str] = set()
+    for name in names:
+        seen = frozenset().union(*(segment.kinds.get(name, ()) for segment in run))
+        # Only JSON text: plain str or JsonText alike, all marked JSON by ``json``. Else a
+        # segment's plain-str JSON text becomes JsonText, to stay apart from real strings.
+        whole_json = seen == {JsonText}
+        column: list[Any] = []
+        for segment in run:
+            if name not in segment.values:
+                column.extend(itertools.repeat(None, segment.count))
+            elif name in segment.json and not whole_json:
+                column.extend(segment.python(name))
+            else:
+                column.extend(segment.values[name])
+        kinds[name] = seen
+        if whole_json:
+            json.add(name)
+        target = _NEW.get(seen) if len(seen) == 1 else None
+        if target is not None:
+            try:
+                values[name] = pa.array(column, type=arrow_type(target))
+                continue
+            except (OverflowError, ValueError, TypeError, pa.ArrowException):
+                pass  # e.g. an int beyond int64: kept as it is for the per-value path
+        values[name] = column
+    return _Columns(sum(s.count for s in run), values, kinds, frozenset(json), sealed=True)
+
+
 def _rows_column_wise(rows: list[dict[str, Any]]) -> _Columns:
     """Rows the per-value path has cleaned (``RowBatcher._add``), column-wise."""
     names = dict.fromkeys(itertools.chain.from_iterable(rows))
@@ -224,6 +288,49 @@ def _rows_column_wise(rows: list[dict[str, Any]]) -> _Columns:
         seen.discard(types.NoneType)
         kinds[name] = frozenset(seen)
     return _Columns(len(rows), values, kinds)
+
+
+def _exact_kinds(segments: list[_Columns], name: str) -> frozenset[type]:
+    """The exact types of the non-null values of column ``name`` in ``segments``."""
+    seen: set[type] = set()
+    for segment in segments:
+        part = segment.values.get(name)
+        if part is None:
+            continue
+        if isinstance(part, list):
+            seen.update(map(type, part))
+        elif part.null_count < len(part):
+            seen.update(segment.kinds[name])  # an array holds values of its one kind
+    seen.discard(types.NoneType)
+    return frozenset(seen)
+
+
+def _built(segments: list[_Columns], name: str, wanted: pa.DataType) -> pa.Array:
+    """Column ``name`` of ``segments`` as one array of type ``wanted``: sealed arrays of that
+    type as they are, the rest by ``pa.array`` from their values.
+
+    :raises: what ``pa.array`` raises for a value that does not fit ``wanted``.
+    """
+    import pyarrow as pa
+
+    pieces: list[pa.Array] = []
+    values: list[Any] = []
+    for segment in segments:
+        part = segment.values.get(name)
+        if part is None:
+            values.extend(itertools.repeat(None, segment.count))
+        elif isinstance(part, list):
+            values.extend(part)
+        elif part.type == wanted:
+            if values:
+                pieces.append(pa.array(values, type=wanted))
+                values = []
+            pieces.append(part)
+        else:
+            values.extend(part.to_pylist())  # e.g. int64 for a float64 column
+    if values or not pieces:
+        pieces.append(pa.array(values, type=wanted))
+    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
 class RowBatcher:
@@ -252,6 +359,8 @@ class RowBatcher:
         self._segments: list[list[dict[str, Any]] | _Columns] = []
         self._count = 0
         self._bytes = 0
+        # Rows and bytes of the column-wise segments at the end not sealed yet.
+        self._open = (0, 0)
 
     def batches(self, items: Iterable[Any]) -> Iterator[pa.RecordBatch]:
         """Record batches of every row of ``items``, in order."""
@@ -315,6 +424,7 @@ class RowBatcher:
             size += _size(value) + _NUMBER_BYTES
         if not self._segments or isinstance(self._segments[-1], _Columns):
             self._segments.append([])
+            self._open = (0, 0)  # the column-wise segments before it stay as they are
         last = self._segments[-1]
         assert isinstance(last, list)
         last.append(clean)
@@ -385,6 +495,8 @@ class RowBatcher:
             self._bytes += total
             if self._full():
                 yield self._flush()
+            else:
+                self._seal_if_due(count, total)
             return
         before = list(itertools.accumulate(_row_bytes(page), initial=0))  # bytes of rows < i
         start = 0
@@ -398,7 +510,26 @@ class RowBatcher:
             self._bytes += before[end] - before[start]
             if self._full():
                 yield self._flush()
+            else:
+                self._seal_if_due(end - start, before[end] - before[start])
             start = end
+
+    def _seal_if_due(self, rows: int, size: int) -> None:
+        """Seal the column-wise segments at the end once they hold enough rows or bytes."""
+        rows, size = self._open[0] + rows, self._open[1] + size
+        if rows < _SEAL_ROWS and size < _SEAL_BYTES:
+            self._open = (rows, size)
+            return
+        self._open = (0, 0)
+        run: list[_Columns] = []
+        while self._segments:
+            last = self._segments[-1]
+            if not isinstance(last, _Columns) or last.sealed:
+                break
+            run.append(last)
+            self._segments.pop()
+        run.reverse()
+        self._segments.append(_sealed(run))
 
     def _fast(self, segments: list[_Columns], count: int) -> pa.RecordBatch | None:
         """The batch of column-wise ``segments``, or ``None`` if any value needs the slow path.
@@ -430,21 +561,12 @@ class RowBatcher:
             targets[name] = target
         arrays: dict[str, pa.Array] = {}
         for name, target in list(targets.items()):
-            if len(segments) == 1:
-                column = segments[0].values[name]
-            else:
-                column = []
-                for segment in segments:
-                    part = segment.values.get(name)
-                    column.extend([None] * segment.count if part is None else part)
             if name not in known and len(kinds[name]) > 1:
-                # The kinds are whole pages'; if this slice of them holds only ints, resolve
-                # makes the new column int64, not float64.
-                exact = set(map(type, column))
-                exact.discard(types.NoneType)
-                target = targets[name] = _NEW.get(frozenset(exact), target)
+                # The kinds are whole pages'; if this batch's part of them holds only ints,
+                # resolve makes the new column int64, not float64.
+                target = targets[name] = _NEW.get(_exact_kinds(segments, name), target)
             try:
-                arrays[name] = pa.array(column, type=arrow_type(target))
+                arrays[name] = _built(segments, name, arrow_type(target))
             except (OverflowError, ValueError, TypeError, pa.ArrowException):
                 return None  # e.g. an int beyond int64: the slow path sends it to a variant
         # Only now that every column is built may the shape grow, so a fallback above leaves
@@ -464,6 +586,7 @@ class RowBatcher:
 
         segments, self._segments = self._segments, []
         count, self._count, self._bytes = self._count, 0, 0
+        self._open = (0, 0)
         batch = self._fast(
             [
                 segment if isinstance(segment, _Columns) else _rows_column_wise(segment)
@@ -479,9 +602,8 @@ class RowBatcher:
         offset = 0
         for segment in segments:
             if isinstance(segment, _Columns):
-                for name, part in segment.values.items():
-                    if name in segment.json:
-                        part = [None if v is None else JsonText(v) for v in part]
+                for name in segment.values:
+                    part = segment.python(name)
                     column = values.get(name)
                     if column is None:
                         column = values[name] = [None] * count
@@ -567,9 +689,14 @@ class RowBatcher:
         import pyarrow as pa
 
         if kind is ColumnType.JSON and pa.types.is_nested(column.type):
-            return pa.array(
-                [None if v is None else dump_json(v) for v in column.to_pylist()], type=pa.string()
-            )
+            # A slice at a time: only one slice's values exist as Python objects at once.
+            parts = [
+                pa.array(dump_json_texts(column.slice(start, _JSON_SLICE).to_pylist()), pa.string())
+                for start in range(0, len(column), _JSON_SLICE)
+            ]
+            if len(parts) == 1:
+                return parts[0]
+            return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
         wanted = arrow_type(target)
         if column.type == wanted:
             return column
