@@ -1,35 +1,46 @@
-"""The sync figures: ``headwater sync`` beside a bare loop and dlt, into Delta, one run each.
+"""The sync figures: ``headwater sync`` beside a bare loop and dlt, into Delta.
 
 The API (``/wide/items``) serves records of 20 mixed fields (:func:`api_server.wide_record`)
-in pages of 100, cursor-paginated. Each contender runs in its own process, one after the
-other, so its wall time and peak RSS (``ru_maxrss`` from ``wait4``) are its own:
+in pages of 100, cursor-paginated. Each contender runs in its own process, so its wall time
+and peak RSS (``ru_maxrss`` from ``wait4``) are its own:
 
 - **headwater**: ``headwater sync bench_wide --quiet`` of a throwaway connector installed
   into a temporary site folder (one ``Endpoint`` read through ``headwater.rest``), append mode
   (the incremental field is ``id``, ascending), default batches of 10,000 rows, one commit
   each. Twice: ``rows pages``, the connector yielding each page's dicts as ``headwater.rest``
-  does (the engine converts value by value), and ``arrow pages``, the connector gathering
-  10,000 rows into a ``pyarrow.Table.from_pylist`` table (converted column by column);
+  does (the engine builds Arrow from them, column-wise where it can), and ``arrow pages``, the
+  connector gathering 10,000 rows into a ``pyarrow.Table.from_pylist`` table;
 - **bare**: httpx + orjson + ``pyarrow.Table.from_pylist`` per page, one Delta write;
 - **dlt**: dlt's ``rest_api`` source into Delta (filesystem destination), in its own
   virtualenv under ``.nox/bench-dlt`` created on first use, telemetry off.
 
-Every table is verified (row count and a checksum over ids, quantities and flags) before its
-figures are printed. Then Headwater alone at 2,000,000 records (append) for the memory
-target, and at 200,000 in merge (incremental) mode, reported separately.
+These four run in :data:`ROUNDS` rounds, one of each per round, so that whatever else the host
+does slows them alike: each figure is the median of its runs (every run is shown), each ratio
+the median of the rounds' ratios. Every table is verified (row count and a checksum over ids,
+quantities and flags) before its figures are printed. Then Headwater alone, once each: at
+2,000,000 records (append) for the memory target, and at 200,000 in merge (incremental) mode,
+reported separately.
 
 Targets: Headwater within 1.3x of the bare loop; at least 5x faster than dlt; peak RSS under
 250 MiB; peak RSS at 2,000,000 rows within 1.2x of that at 200,000.
+
+Peak RSS counts the shared libraries' pages a process maps (deltalake's alone is ~80 MiB of
+it), and how many of those the kernel maps depends on the host's page cache: compare figures
+of one run, not of runs on different days.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from api_server import wide_record
@@ -39,6 +50,7 @@ __all__ = ["run"]
 
 RECORDS = 200_000
 LARGE = 2_000_000
+ROUNDS = 3
 PAGES = ("rows", "arrow")
 ROOT = BENCH.parent
 DLT_VENV = ROOT / ".nox" / "bench-dlt"
@@ -214,6 +226,22 @@ class _Run:
         self.name, self.wall, self.rss, self.rows = name, wall, rss, rows
 
 
+class _Runs:
+    """The runs of one contender: figures are medians, each run's shown beside them."""
+
+    def __init__(self, runs: list[_Run]) -> None:
+        self.runs = runs
+        self.name, self.rows = runs[0].name, runs[0].rows
+        self.wall = statistics.median(run.wall for run in runs)
+        self.rss = statistics.median(run.rss for run in runs)
+
+
+def _ratio(ours: _Runs, theirs: _Runs) -> float:
+    """The median of the per-round ratios of wall times (rounds ran back to back)."""
+    pairs = zip(ours.runs, theirs.runs, strict=True)
+    return statistics.median(mine.wall / other.wall for mine, other in pairs)
+
+
 def run(api: ApiServer) -> list[Figure]:
     figures: list[Figure] = []
     expected = {RECORDS: _expected(RECORDS)}
@@ -232,10 +260,11 @@ def run(api: ApiServer) -> list[Figure]:
             got = _checksum(table_uri)
             if got != expected[result.rows]:
                 raise AssertionError(f"{result.name}: checksum {got} != {expected[result.rows]}")
+            shutil.rmtree(table_uri, ignore_errors=True)  # verified: its disk is not needed
             return result
 
-        def sync(total: int, mode: str, pages: str) -> _Run:
-            name = f"{mode}-{pages}-{total}"
+        def sync(total: int, mode: str, pages: str, round_: int = 0) -> _Run:
+            name = f"{mode}-{pages}-{total}-{round_}"
             config = work / f"{name}.toml"
             config.write_text(
                 f'[source]\nbase_url = "{api.base_url}"\ntotal = "{total}"\npages = "{pages}"\n'
@@ -249,7 +278,28 @@ def run(api: ApiServer) -> list[Figure]:
             label = f"headwater {mode}, {pages} pages"
             return verify(_Run(label, wall, rss, total), str(warehouse / CONNECTOR / "items"))
 
-        def show(result: _Run, note: str = "") -> None:
+        def bare(round_: int) -> _Run:
+            table = work / f"bare-{round_}"
+            wall, rss = _measured(
+                [sys.executable, str(BENCH / "contenders.py"), "bare", api.base_url,
+                 str(table), str(RECORDS)],
+            )  # fmt: skip
+            return verify(_Run("bare loop", wall, rss, RECORDS), str(table))
+
+        def dlt(round_: int) -> _Run:
+            bucket = work / f"dlt-{round_}"
+            wall, rss = _measured(
+                [str(_dlt_python()), str(BENCH / "contenders.py"), "dlt", api.base_url,
+                 str(bucket), str(RECORDS)],
+                env,
+            )  # fmt: skip
+            return verify(_Run("dlt rest_api", wall, rss, RECORDS), str(bucket / "dlt" / "items"))
+
+        def show(result: _Run | _Runs, note: str = "") -> None:
+            if isinstance(result, _Runs) and len(result.runs) > 1:
+                walls = ", ".join(f"{run.wall:.2f}" for run in result.runs)
+                rss = ", ".join(f"{run.rss:.0f}" for run in result.runs)
+                note = f"; median of {len(result.runs)} (s: {walls}; MiB: {rss}){note}"
             figures.append(
                 Figure(
                     f"{result.name}, {result.rows:,} rows",
@@ -258,30 +308,32 @@ def run(api: ApiServer) -> list[Figure]:
                 )
             )
 
-        ours = {pages: sync(RECORDS, "append", pages) for pages in PAGES}
-        wall, rss = _measured(
-            [sys.executable, str(BENCH / "contenders.py"), "bare", api.base_url,
-             str(work / "bare"), str(RECORDS)],
-        )  # fmt: skip
-        bare = verify(_Run("bare loop", wall, rss, RECORDS), str(work / "bare"))
-        dlt: _Run | None = None
-        try:
-            python = _dlt_python()
-            wall, rss = _measured(
-                [str(python), str(BENCH / "contenders.py"), "dlt", api.base_url,
-                 str(work / "dlt"), str(RECORDS)],
-                env,
-            )  # fmt: skip
-            dlt = verify(
-                _Run("dlt rest_api", wall, rss, RECORDS), str(work / "dlt" / "dlt" / "items")
-            )
-        except (RuntimeError, subprocess.CalledProcessError, AssertionError) as error:
-            figures.append(Figure("dlt", f"not measured: {error}", "MISSED"))
+        # The 200,000-row contenders run in rounds, one of each per round, so that whatever
+        # else the host does slows them alike; figures are medians, ratios medians of the
+        # rounds' ratios.
+        contenders: dict[str, Callable[[int], _Run]] = {
+            pages: functools.partial(sync, RECORDS, "append", pages) for pages in PAGES
+        }
+        contenders["bare"] = bare
+        contenders["dlt"] = dlt
+        done: dict[str, list[_Run]] = {name: [] for name in contenders}
+        for round_ in range(ROUNDS):
+            for name, contender in list(contenders.items()):
+                try:
+                    done[name].append(contender(round_))
+                except (RuntimeError, subprocess.CalledProcessError, AssertionError) as error:
+                    if name != "dlt":
+                        raise
+                    figures.append(Figure("dlt", f"not measured: {error}", "MISSED"))
+                    del contenders[name], done[name]
+        results = {name: _Runs(runs) for name, runs in done.items()}
+        ours = {pages: results[pages] for pages in PAGES}
+        theirs = results.get("dlt")
 
-        for result in (*ours.values(), bare, *([dlt] if dlt else [])):
+        for result in results.values():
             show(result)
         for pages, result in ours.items():
-            ratio = result.wall / bare.wall
+            ratio = _ratio(result, results["bare"])
             figures.append(
                 Figure(
                     f"headwater ({pages} pages) / bare loop",
@@ -289,8 +341,8 @@ def run(api: ApiServer) -> list[Figure]:
                     _verdict(ratio <= 1.3, "<= 1.3x"),
                 )
             )
-            if dlt is not None:
-                speedup = dlt.wall / result.wall
+            if theirs is not None:
+                speedup = _ratio(theirs, result)
                 figures.append(
                     Figure(
                         f"dlt / headwater ({pages} pages)",
