@@ -28,6 +28,7 @@ from headwater.rest import (
     RestClient,
     RetryPolicy,
     dependent_response,
+    endpoint_response,
     fill_path,
     parallel_chain,
     parent_columns,
@@ -559,3 +560,32 @@ def test_a_child_placeholder_without_a_value_is_an_error_up_front():
     with pytest.raises(ValueError, match=r"placeholders \['team'\]"):
         list(read_dependent(make(api), REPOS, child, DEPENDENT))
     assert api.requests == []
+
+
+class _Pages:
+    """Collects the schemas named by page events."""
+
+    def __init__(self) -> None:
+        self.schemas: list[str | None] = []
+
+    def emit(self, event) -> None:
+        if event.kind is ProgressKind.PAGE:
+            self.schemas.append(event.schema)
+
+
+def test_progress_names_the_schema_the_host_asked_for_not_the_endpoint():
+    # A schema may be served by an endpoint named otherwise; progress rows are per schema.
+    pages = _Pages()
+    client = make(Forge(["alpha", "beta"]), progress=pages)
+    inputs = SourceInputs(schema_name="repo_issues")
+
+    rows = rows_of(read_dependent(client, REPOS, ISSUES, DEPENDENT, inputs=inputs))
+    top = rows_of(
+        endpoint_response(
+            client.config, REPOS, SourceInputs(schema_name="repositories"), client.runtime
+        ).items()
+    )
+
+    assert len(rows) == 6
+    assert len(top) == 2
+    assert set(pages.schemas) == {"repo_issues", "repositories"}

@@ -263,9 +263,11 @@ def read_dependent(
     parent, child = dependent_endpoints(parent, child, dependent)
     in_path = dependent.resolve_param in placeholders(child.path)
     runtime = client.runtime
+    # Progress is the schema's, which the host names (an endpoint may be named otherwise).
+    schema = inputs.schema_name if inputs is not None else child.name
 
     def parents() -> Iterator[dict[str, Any]]:
-        reader = PageReader(client, parent, schema=child.name)
+        reader = PageReader(client, parent, schema=schema)
         return itertools.chain.from_iterable(reader)
 
     def children(row: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
@@ -277,7 +279,7 @@ def read_dependent(
             inputs=inputs,
             path_values={dependent.resolve_param: value} if in_path else None,
             params=None if in_path else {dependent.resolve_param: query_value(value)},
-            schema=child.name,
+            schema=schema,
         )
         try:
             for page in reader:
@@ -297,7 +299,7 @@ def read_dependent(
             runtime.progress.emit(
                 ProgressEvent(
                     kind=ProgressKind.MESSAGE,
-                    schema=child.name,
+                    schema=schema,
                     detail=f"skipped {skipped.parent} {skipped.value!r} (HTTP {error.status})",
                 )
             )

@@ -61,7 +61,13 @@ def endpoint_response(
 
     def items() -> Iterator[list[Any]]:
         with RestClient(config, runtime) as client:
-            yield from PageReader(client, endpoint, inputs=inputs, resume=inputs.resume_state)
+            yield from PageReader(
+                client,
+                endpoint,
+                inputs=inputs,
+                resume=inputs.resume_state,
+                schema=inputs.schema_name,
+            )
 
     return response_for(endpoint, inputs, items)
 
