@@ -20,7 +20,7 @@ puts together; they carry no output of their own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -197,7 +197,10 @@ class JoinQuery:
     sql: str
 
 
-def join_query(connections: Sequence[DemoConnection], columns_of: Any) -> JoinQuery | None:
+def join_query(
+    connections: Sequence[DemoConnection],
+    columns_of: Callable[[str, str], Sequence[str] | None],
+) -> JoinQuery | None:
     """The example join of the demo: the first connection with a fan-out schema, joined.
 
     A fan-out schema's rows carry their parent's fields (the kit's

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from headwater.demo import DemoConnection
+    from headwater.discovery import Connector
     from headwater.sync import SyncResult
 
 __all__ = ["demo_command"]
@@ -111,7 +112,7 @@ def demo_command(warehouse: str, names: tuple[str, ...]) -> None:
 
 
 def _sync_twice(
-    console: Console, connectors: Sequence[Any], skipped: Sequence[str], warehouse: str
+    console: Console, connectors: Sequence[Connector], skipped: Sequence[str], warehouse: str
 ) -> tuple[_Results, list[DemoConnection]]:
     from headwater.demo import open_demo_connection
 
