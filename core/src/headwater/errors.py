@@ -25,6 +25,7 @@ The hierarchy::
         │   └── ServerError                 5xx
         ├── NetworkError                    timeout, reset, refused connection
         ├── ResponseFormatError             a 2xx body that is truncated or not what was promised
+        ├── ResumeExpiredError              the API no longer accepts a saved resume state
         ├── PaginationLoopError             a paginator saw a URL, cursor or page twice
         ├── ForeignOriginError              the API pointed at another origin; not followed
         └── TokenEndpointError              an OAuth2 token endpoint refused the credentials
@@ -77,6 +78,7 @@ __all__ = [
     "RateLimitedError",
     "RequestBudgetExhausted",
     "ResponseFormatError",
+    "ResumeExpiredError",
     "RowError",
     "ServerError",
     "SourceError",
@@ -319,6 +321,23 @@ class ResponseFormatError(SourceError):
     """A successful response whose body is truncated, not JSON, or lacks the expected data."""
 
     kind = ErrorKind.RESPONSE_FORMAT
+
+
+class ResumeExpiredError(SourceError):
+    """The API refused the saved position of an interrupted read (an expired cursor).
+
+    Raised by a source for the first request of a resumed read; the host then reads again
+    from the watermark (nothing is lost: MERGE and the append filter absorb what is read
+    twice). ``status`` is the API's answer.
+
+    .. versionadded:: 0.2
+    """
+
+    kind = ErrorKind.RESPONSE_FORMAT
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 class PaginationLoopError(SourceError):

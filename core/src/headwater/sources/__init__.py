@@ -27,6 +27,7 @@ from headwater.sources.metadata import SourceConfig
 from headwater.sources.pipeline import (
     PartitionFormat,
     PartitionMode,
+    ResumePoint,
     SortMode,
     SourceInputs,
     SourceResponse,
@@ -45,6 +46,7 @@ __all__ = [
     "PartitionFormat",
     "PartitionMode",
     "ReleaseStatus",
+    "ResumePoint",
     "SecretField",
     "SelectField",
     "SelectOption",

@@ -17,6 +17,7 @@ from headwater.sources.schema import IncrementalFieldType
 __all__ = [
     "PartitionFormat",
     "PartitionMode",
+    "ResumePoint",
     "SortMode",
     "SourceInputs",
     "SourceResponse",
@@ -54,14 +55,43 @@ def _column_names(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _resume_token(value: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"ResumePoint.state must be a mapping, not {type(value).__name__}")
+    return dict(value)
+
+
+@attrs.frozen
+class ResumePoint:
+    """A mark in what ``items()`` yields: everything yielded before it is covered by ``state``.
+
+    A resumable source yields one after each page: ``state`` is what it needs to continue
+    the read *after* everything it yielded so far (a next URL, a cursor, a page number, a
+    fan-out position), as JSON-ready values and without credentials. The host commits the
+    state of the last point a batch reaches in the same Delta commit as the batch's rows; a
+    sync that finds an unfinished read hands it back as :attr:`SourceInputs.resume_state`,
+    with the same incremental bounds the interrupted read had. The REST machinery yields
+    these by itself; a plain :class:`~headwater.Source` opts in by yielding them.
+
+    A source that finds a resume state the API no longer accepts (an expired cursor) raises
+    :class:`~headwater.errors.ResumeExpiredError`; the host then reads again from the
+    watermark.
+
+    .. versionadded:: 0.2
+    """
+
+    state: Mapping[str, Any] = attrs.field(converter=_resume_token)
+
+
 @attrs.frozen(kw_only=True)
 class SourceInputs:
     """Everything a source needs to read one schema, decided by the host.
 
     ``db_incremental_field_last_value`` is the inclusive lower bound of an incremental read
     (``None`` on the first sync). ``db_incremental_field_earliest_value`` is the oldest value
-    a previous, unfinished read of a ``desc`` endpoint reached. ``resume_state`` is what the
-    source stored to continue an interrupted read.
+    a previous, unfinished read of a ``desc`` endpoint reached. ``resume_state`` is the
+    :class:`ResumePoint` state of an interrupted read, to continue after; the bounds are then
+    those the interrupted read had, so a cursor or page number means the same rows.
     """
 
     schema_name: str
@@ -91,10 +121,12 @@ class SourceResponse:
     """The rows of one schema and how to store them.
 
     ``items`` is a zero-argument callable returning a plain iterable whose elements are
-    dicts, lists of dicts, or Arrow tables; the host calls it once per sync, so nothing is
-    read before the writer is ready. Partitioning: ``datetime`` needs ``partition_keys``
-    (one stable creation datetime) and ``partition_format``; ``md5`` needs
-    ``partition_count``; ``numerical`` needs ``partition_size``.
+    dicts, lists of dicts, or Arrow tables, and :class:`ResumePoint` marks for a resumable
+    read; the host calls it once per sync, so nothing is read before the writer is ready.
+
+    Partitioning: ``datetime`` needs ``partition_keys`` (one stable creation datetime) and
+    ``partition_format``; ``md5`` needs ``partition_count``; ``numerical`` needs
+    ``partition_size``.
     """
 
     name: str

@@ -43,6 +43,7 @@ import attrs
 
 from headwater.errors import RowError
 from headwater.runtime import ProgressEvent, ProgressKind
+from headwater.sources.pipeline import ResumePoint
 from headwater.sync.columns import (
     ColumnType,
     JsonText,
@@ -361,12 +362,33 @@ class RowBatcher:
         self._bytes = 0
         # Rows and bytes of the column-wise segments at the end not sealed yet.
         self._open = (0, 0)
+        # Resume points: the last one seen, whether no row came after it, whether the source
+        # yields them at all, and Arrow batches held until the point that covers them.
+        self._resume: dict[str, Any] | None = None
+        self._exact = False
+        self._aligned = False
+        self._ready: list[pa.RecordBatch] = []
+        self.resume: dict[str, Any] | None = None
+        """The resume state that covers the rows of every batch yielded so far."""
+        self.resume_exact = False
+        """Whether the last batch yielded ends exactly at :attr:`resume`."""
 
     def batches(self, items: Iterable[Any]) -> Iterator[pa.RecordBatch]:
-        """Record batches of every row of ``items``, in order."""
+        """Record batches of every row of ``items``, in order.
+
+        After each batch is yielded, :attr:`resume` is the state of the last
+        :class:`~headwater.ResumePoint` whose rows the batches so far hold, and
+        :attr:`resume_exact` says whether this batch ends exactly there.
+        """
         import pyarrow as pa
 
         for item in items:
+            if isinstance(item, ResumePoint):
+                yield from self._mark(item)
+                continue
+            if self._aligned:
+                yield from self._add_aligned(item)
+                continue
             if isinstance(item, Mapping):
                 self._add(item)
             elif isinstance(item, list | tuple):
@@ -394,6 +416,76 @@ class RowBatcher:
                 yield self._flush()
         if self._count:
             yield self._flush()
+        yield from self._release()
+
+    # --- resume points -----------------------------------------------------------------------
+
+    # Once a source yields a ResumePoint, batches end only at resume points (or at the end of
+    # the read), so the state committed with a batch covers exactly its rows: a resumed read
+    # repeats nothing. A page is then never split across batches; a batch may exceed the
+    # limits by what the source yields between two points (one page, for the REST reader).
+
+    def _mark(self, point: ResumePoint) -> Iterator[pa.RecordBatch]:
+        self._aligned = True
+        if self._ready:
+            yield from self._release(point.state)
+        self._resume = dict(point.state)
+        self._exact = True
+        if self._count and self._full():
+            yield self._flush()
+
+    def _add_aligned(self, item: Any) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+
+        if isinstance(item, pa.Table | pa.RecordBatch):
+            self._page(item.num_rows)
+            if self._count:
+                yield self._flush()
+            # Held until the next point, which covers them (the table is in memory already).
+            self._ready.extend(self._arrow(item))
+            self._exact = False
+            return
+        if isinstance(item, Mapping):
+            page: Sequence[Any] = [item]
+        elif isinstance(item, list | tuple):
+            self._page(len(item))
+            page = item
+        else:
+            raise self._not_a_row(item, "items()")
+        if self._ready:
+            yield from self._release()  # Arrow batches that no point after them covers
+        columns = self._columns(page)
+        if self._count and self._exact:
+            # At a resume point: end the batch here if this page would take it past a limit.
+            size = _page_bytes(columns) if columns is not None else 0
+            if (
+                self._count + len(page) > self.limits.max_rows
+                or self._bytes + size >= self.limits.max_bytes
+            ):
+                yield self._flush()
+        if columns is not None:
+            self._segments.append(columns)
+            self._count += columns.count
+            size = _page_bytes(columns)
+            self._bytes += size
+            self._seal_if_due(columns.count, size)
+        else:
+            for row in page:
+                if not isinstance(row, Mapping):
+                    raise self._not_a_row(row, "a list")
+                self._add(row)
+        if page:
+            self._exact = False
+
+    def _release(self, state: Mapping[str, Any] | None = None) -> Iterator[pa.RecordBatch]:
+        """The held Arrow batches; the last one is covered by ``state`` (if given)."""
+        ready, self._ready = self._ready, []
+        for index, batch in enumerate(ready):
+            if state is not None and index == len(ready) - 1:
+                self.resume, self.resume_exact = dict(state), True
+            else:
+                self.resume, self.resume_exact = self._resume, False
+            yield batch
 
     # --- dict rows ---------------------------------------------------------------------------
 
@@ -584,6 +676,7 @@ class RowBatcher:
     def _flush(self) -> pa.RecordBatch:
         import pyarrow as pa
 
+        self.resume, self.resume_exact = self._resume, self._exact
         segments, self._segments = self._segments, []
         count, self._count, self._bytes = self._count, 0, 0
         self._open = (0, 0)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -34,21 +33,34 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
-from headwater.errors import LayoutChangedError, PrimaryKeyError, StateError, SyncError
+from headwater.errors import (
+    LayoutChangedError,
+    PrimaryKeyError,
+    ResumeExpiredError,
+    StateError,
+    SyncError,
+)
 from headwater.runtime import ProgressEvent, ProgressKind
 from headwater.sources.pipeline import SortMode, SourceInputs
-from headwater.sources.schema import IncrementalFieldType, SyncMode
+from headwater.sources.schema import IncrementalField, IncrementalFieldType, SyncMode
 from headwater.sync.batching import BatchLimits, RowBatcher
 from headwater.sync.columns import column_type_of, sanitize_name
 from headwater.sync.evolution import TableShape
 from headwater.sync.plan import SyncPlan, WriteStrategy, plan_sync
 from headwater.sync.result import SyncResult
 from headwater.sync.state import Layout, SchemaState
-from headwater.sync.watermark import Advance, Position, Watermarks, comparable
+from headwater.sync.watermark import (
+    Advance,
+    Position,
+    Watermarks,
+    comparable,
+    decode_value,
+    encode_value,
+)
 from headwater.warehouse.location import table_location
 from headwater.warehouse.lock import lock_table
 from headwater.warehouse.partitioning import PARTITION_COLUMN, PartitionScheme, partition_column
-from headwater.warehouse.staging import Staging
+from headwater.warehouse.staging import StagedTable
 from headwater.warehouse.state_log import mirrored_sequence
 from headwater.warehouse.writer import TableWriter
 
@@ -66,7 +78,48 @@ if TYPE_CHECKING:
 
 __all__ = ["open_source", "sync_schema"]
 
-_ROW_INDEX = "__headwater_row"
+
+class _StaleStaging(Exception):
+    """The staged rows were written with another layout than the connector now declares."""
+
+
+@attrs.frozen(kw_only=True)
+class _Resume:
+    """An unfinished read to continue: the source's resume token and the bounds it read with.
+
+    The source gets the interrupted read's bounds back (not the watermark it has reached
+    since), so a page number or offset means the same rows; ``position`` is where the
+    watermark tracking continues from.
+    """
+
+    token: Mapping[str, Any]
+    last_value: Any
+    earliest_value: Any
+    position: Position
+    layout: Layout
+    staged_sequence: int = 0
+    staged_rows: int = 0
+
+    @classmethod
+    def of(cls, state: SchemaState, field: IncrementalField | None) -> _Resume | None:
+        document = state.resume
+        token = document.get("token") if document else None
+        if not isinstance(token, Mapping) or document is None:
+            return None
+        kind = field.type if field else None
+        try:
+            last = decode_value(document.get("last_value"), kind) if kind else None
+            earliest = decode_value(document.get("earliest_value"), kind) if kind else None
+        except (TypeError, ValueError):
+            return None
+        return cls(
+            token=dict(token),
+            last_value=last,
+            earliest_value=earliest,
+            position=state.position,
+            layout=state.layout,
+            staged_sequence=state.sequence,
+        )
 
 
 def _float_identity(value: float) -> object:
@@ -211,6 +264,9 @@ class _SchemaSync:
         self.rows_written = 0
         self.commits: list[int] = []
         self.final_state: SchemaState | None = None
+        # The position of this run's last commit, and the bounds its source read with.
+        self._position: Position | None = None
+        self._bounds: dict[str, Any] = {}
         document = self.writer.read_state()
         self.previous = (
             SchemaState.from_document(document, where=f"table {location.uri}")
@@ -236,17 +292,92 @@ class _SchemaSync:
     def execute(self) -> None:
         base = None if self.plan.rewrite else self.previous
         start = base.position if base is not None and self.plan.tracks_watermark else Position()
+        staged = StagedTable(self.location) if self.plan.strategy is WriteStrategy.REPLACE else None
+        resume = self._resumable(base, staged)
+        if staged is not None and resume is None and staged.exists:
+            staged.discard()  # another read's rows, or one that cannot continue
+        while True:
+            try:
+                self._run(base, resume.position if resume else start, resume, staged)
+                return
+            except ResumeExpiredError as error:
+                if resume is None:
+                    raise
+                self._resume_refused(error)
+            except _StaleStaging:
+                assert resume is not None
+            # Read again from the last committed position, as a sync without resume state.
+            resume = None
+            start = self._position if self._position is not None else start
+            if staged is not None:
+                staged.discard()
+                start = (
+                    base.position if base is not None and self.plan.tracks_watermark else Position()
+                )
+
+    def _resumable(self, base: SchemaState | None, staged: StagedTable | None) -> _Resume | None:
+        """The unfinished read this sync continues, if any (see :class:`_Resume`)."""
         field = self.plan.incremental_field
+        if staged is not None:
+            document = staged.read_state() if staged.exists else None
+            if document is None:
+                return None
+            try:
+                state = SchemaState.from_document(document, where="the staged read")
+            except StateError:
+                return None
+            resume = _Resume.of(state, field)
+            if (
+                resume is None
+                or state.schema != self.schema
+                or state.sync_mode is not self.plan.sync_mode
+                or state.resume is None
+                or state.resume.get("base") != self.sequence
+            ):
+                return None
+            return attrs.evolve(resume, staged_rows=staged.rows)
+        if base is None or base.complete or base.sync_mode is not self.plan.sync_mode:
+            return None
+        return _Resume.of(base, field)
+
+    def _resume_refused(self, error: ResumeExpiredError) -> None:
+        message = (
+            f"the API refused the saved position of the interrupted read ({error}); reading"
+            " again from the last committed watermark"
+        )
+        self.runtime.logger.warning("%s: %s", self.schema, message)
+        self.runtime.progress.emit(
+            ProgressEvent(kind=ProgressKind.MESSAGE, schema=self.schema, detail=message)
+        )
+
+    def _run(
+        self,
+        base: SchemaState | None,
+        start: Position,
+        resume: _Resume | None,
+        staged: StagedTable | None,
+    ) -> None:
+        field = self.plan.incremental_field
+        last, earliest = (
+            (resume.last_value, resume.earliest_value)
+            if resume is not None
+            else (start.watermark, start.earliest)
+        )
         inputs = SourceInputs(
             schema_name=self.schema,
             should_use_incremental_field=field is not None,
             incremental_field=field.field if field else None,
             incremental_field_type=field.type if field else None,
-            db_incremental_field_last_value=start.watermark,
-            db_incremental_field_earliest_value=start.earliest,
+            db_incremental_field_last_value=last,
+            db_incremental_field_earliest_value=earliest,
             start_date=self.config.start_date,
-            resume_state=None,
+            resume_state=resume.token if resume is not None else None,
         )
+        kind = field.type if field else None
+        self._bounds = {
+            "last_value": encode_value(last, kind) if kind else None,
+            "earliest_value": encode_value(earliest, kind) if kind else None,
+        }
         response = self.source.source_for_pipeline(self.config.source, inputs, self.runtime)
         self.layout = self._layout(response)
         if base is not None and self.plan.strategy is not WriteStrategy.REPLACE:
@@ -257,10 +388,14 @@ class _SchemaSync:
                 f' connector declares no primary keys for it; set sync_mode = "append" or'
                 f' "full_refresh" under [schemas.{self.schema}] in the config'
             )
+        if resume is not None and staged is not None and resume.layout != self.layout:
+            raise _StaleStaging
         fresh = self.plan.rewrite
-        shape = TableShape.from_arrow(
-            None if fresh else self.writer.arrow_schema(), skip=[PARTITION_COLUMN]
-        )
+        if resume is not None and staged is not None:
+            existing = staged.writer.arrow_schema()
+        else:
+            existing = None if fresh else self.writer.arrow_schema()
+        shape = TableShape.from_arrow(existing, skip=[PARTITION_COLUMN])
         advance = (
             Advance.AT_COMPLETION
             if response.sort_mode is SortMode.DESC or _interleaves(response)
@@ -278,12 +413,30 @@ class _SchemaSync:
             limits=self.limits,
             progress=self.runtime.progress,
         )
+        if resume is not None:
+            self._resumed(resume)
         batches = batcher.batches(response.items())
-        if self.plan.strategy is WriteStrategy.REPLACE:
-            self._replace(batches, shape, tracker)
+        if staged is not None:
+            self._replace(batcher, batches, shape, tracker, staged, resume)
         else:
-            self._write_batches(batches, tracker)
+            self._write_batches(batcher, batches, tracker)
         self._finish(tracker.complete())
+
+    def _resumed(self, resume: _Resume) -> None:
+        staged = f", {resume.staged_rows} row(s) staged" if resume.staged_rows else ""
+        self.runtime.progress.emit(
+            ProgressEvent(
+                kind=ProgressKind.MESSAGE,
+                schema=self.schema,
+                detail=f"continuing an interrupted read from its last commit{staged}",
+            )
+        )
+
+    def _resume_document(self, batcher: RowBatcher, **extra: Any) -> dict[str, Any] | None:
+        """The resume state a batch's commit carries: the source's token and the read's bounds."""
+        if batcher.resume is None:
+            return None
+        return {"token": batcher.resume, **self._bounds, **extra}
 
     def _layout(self, response: SourceResponse) -> Layout:
         field = self.plan.incremental_field
@@ -315,7 +468,9 @@ class _SchemaSync:
 
     # --- MERGE and append: a commit per batch ------------------------------------------------
 
-    def _write_batches(self, batches: Iterable[pa.RecordBatch], tracker: Watermarks) -> None:
+    def _write_batches(
+        self, batcher: RowBatcher, batches: Iterable[pa.RecordBatch], tracker: Watermarks
+    ) -> None:
         import pyarrow as pa
 
         for batch in batches:
@@ -333,8 +488,9 @@ class _SchemaSync:
             position = tracker.after(values, self._key_of(batch))
             batch = self._partitioned(batch)
             self.lock.confirm()
-            self._widen_if_needed(batch, tracker.position)
-            document = self._state(position, complete=False).to_document()
+            resume = self._resume_document(batcher)
+            self._widen_if_needed(self.writer, batch, self._state(tracker.position, resume=resume))
+            document = self._state(position, resume=resume).to_document()
             if self.plan.strategy is WriteStrategy.MERGE:
                 assert self.layout.primary_keys
                 version = self.writer.merge(
@@ -348,16 +504,20 @@ class _SchemaSync:
                     batch, partitioned=self.layout.partition is not None, document=document
                 )
             tracker.accept(position)
+            self._position = position
             self._committed(version, batch.num_rows)
             del batch, values
             # Arrow's allocator keeps freed pages for reuse; between commits they would only
             # add to the next batch's peak, so they go back to the system.
             pa.default_memory_pool().release_unused()
 
-    def _widen_if_needed(self, batch: pa.RecordBatch, position: Position) -> None:
+    def _widen_if_needed(
+        self, writer: TableWriter, batch: pa.RecordBatch, state: SchemaState
+    ) -> None:
+        """Rewrite ``writer``'s table to the batch's wider column types first, with ``state``."""
         import pyarrow as pa
 
-        table_schema = self.writer.arrow_schema()
+        table_schema = writer.arrow_schema()
         if table_schema is None:
             return
         names = set(batch.schema.names)
@@ -373,81 +533,77 @@ class _SchemaSync:
             fields.append(field)
         if widened:
             # Same rows, same state: only the column types change, in one commit.
-            document = self._state(position, complete=False).to_document()
-            self._committed(self.writer.rewrite(pa.schema(fields), document=document), 0)
+            version = writer.rewrite(pa.schema(fields), document=state.to_document())
+            if writer is self.writer:
+                self._committed(version, 0)
 
     # --- full refresh: one replacing commit --------------------------------------------------
 
     def _replace(
-        self, batches: Iterable[pa.RecordBatch], shape: TableShape, tracker: Watermarks
+        self,
+        batcher: RowBatcher,
+        batches: Iterable[pa.RecordBatch],
+        shape: TableShape,
+        tracker: Watermarks,
+        staged: StagedTable,
+        resume: _Resume | None,
     ) -> None:
         import pyarrow as pa
 
         dedupe = self.plan.sync_mode is SyncMode.INCREMENTAL and bool(self.layout.primary_keys)
-        keys: list[pa.Table] = []
-        with tempfile.TemporaryDirectory(prefix="headwater-") as folder:
-            staging = Staging(folder)
-            for batch in batches:
-                self._read(batch)
-                if dedupe:
-                    batch = self._deduplicated(self._checked_keys(batch))
-                    keys.append(self._key_columns(batch, offset=staging.rows))
-                tracker.accept(tracker.after(self._values(batch), self._key_of(batch)))
-                staging.add(self._partitioned(batch))
-            final = tracker.complete()
-            if staging.rows == 0 and self.writer.table is None:
-                return  # nothing read and nothing to replace: no table yet
-            schema = shape.arrow_schema()
-            if len(shape) == 0 and self.writer.table is not None:
-                schema = self.writer.arrow_schema()
-                assert schema is not None
-            elif self.layout.partition is not None:
-                schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
-            reader = staging.reader(schema)
-            if dedupe and keys:
-                reader = self._last_occurrences(reader, keys)
-            document = self._state(final, complete=True).to_document()
+        sequence = resume.staged_sequence if resume is not None else 0
+        for batch in batches:
+            self._read(batch)
+            if dedupe:
+                batch = self._deduplicated(self._checked_keys(batch))
+            position = tracker.after(self._values(batch), self._key_of(batch))
+            batch = self._partitioned(batch)
+            resume_document = self._resume_document(batcher, base=self.sequence)
             self.lock.confirm()
-            version = self.writer.replace(
-                reader, partitioned=self.layout.partition is not None, document=document
+            state = self._state(tracker.position, resume=resume_document, sequence=sequence + 1)
+            before = staged.writer.version
+            self._widen_if_needed(staged.writer, batch, state)
+            if staged.writer.version != before:
+                sequence += 1
+            document = self._state(
+                position, resume=resume_document, sequence=sequence + 1
+            ).to_document()
+            if dedupe:
+                assert self.layout.primary_keys
+                staged.upsert(batch, keys=self.layout.primary_keys, document=document)
+            else:
+                staged.add(batch, document=document)
+            sequence += 1
+            tracker.accept(position)
+            self.runtime.progress.emit(
+                ProgressEvent(
+                    kind=ProgressKind.MESSAGE,
+                    schema=self.schema,
+                    count=batch.num_rows,
+                    detail=f"staged {batch.num_rows} row(s)",
+                )
             )
-            self._committed(version, staging.rows)
-            self.rows_written = self.writer.row_count()
-
-    def _key_columns(self, batch: pa.RecordBatch, *, offset: int) -> pa.Table:
-        import pyarrow as pa
-
-        assert self.layout.primary_keys
-        columns = {key: batch.column(key) for key in self.layout.primary_keys}
-        columns[_ROW_INDEX] = pa.array(range(offset, offset + batch.num_rows), type=pa.int64())
-        return pa.table(columns)
-
-    def _last_occurrences(
-        self, reader: pa.RecordBatchReader, keys: list[pa.Table]
-    ) -> pa.RecordBatchReader:
-        # A replacing read of a MERGE schema may meet a row twice (updated while read). Only
-        # the key columns of every row are held here, to keep the last occurrence of each.
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        assert self.layout.primary_keys
-        index = pa.concat_tables(keys, promote_options="permissive")
-        last = index.group_by(list(self.layout.primary_keys), use_threads=False).aggregate(
-            [(_ROW_INDEX, "max")]
+        final = tracker.complete()
+        rows = staged.rows
+        if rows == 0 and self.writer.table is None:
+            staged.discard()
+            return  # nothing read and nothing to replace: no table yet
+        schema = shape.arrow_schema()
+        if len(shape) == 0 and self.writer.table is not None:
+            schema = self.writer.arrow_schema()
+            assert schema is not None
+        elif self.layout.partition is not None:
+            schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
+        document = self._state(final, complete=True).to_document()
+        self.lock.confirm()
+        version = self.writer.replace(
+            staged.reader(schema), partitioned=self.layout.partition is not None, document=document
         )
-        if last.num_rows == index.num_rows:
-            return reader
-        winners = pc.sort_indices(last.column(f"{_ROW_INDEX}_max"))
-        keep = last.column(f"{_ROW_INDEX}_max").take(winners).combine_chunks()
-
-        def batches() -> Iterable[pa.RecordBatch]:
-            offset = 0
-            for batch in reader:
-                rows = pa.array(range(offset, offset + batch.num_rows), type=pa.int64())
-                offset += batch.num_rows
-                yield batch.filter(pc.is_in(rows, value_set=keep))
-
-        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+        self._committed(version, rows)
+        self.rows_written = self.writer.row_count()
+        # The swap is done; a crash before this leaves a staged table the next sync discards
+        # (its base is no longer the table's state).
+        staged.discard()
 
     # --- the end -----------------------------------------------------------------------------
 
@@ -475,13 +631,21 @@ class _SchemaSync:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _state(self, position: Position, *, complete: bool) -> SchemaState:
+    def _state(
+        self,
+        position: Position,
+        *,
+        complete: bool = False,
+        resume: Mapping[str, Any] | None = None,
+        sequence: int | None = None,
+    ) -> SchemaState:
         return SchemaState(
-            sequence=self.sequence + 1,
+            sequence=self.sequence + 1 if sequence is None else sequence,
             schema=self.schema,
             sync_mode=self.plan.sync_mode,
             layout=self.layout,
             position=position if self.plan.tracks_watermark else Position(),
+            resume=None if complete else resume,
             complete=complete,
             run=self.run_id,
             written_by=self.written_by,

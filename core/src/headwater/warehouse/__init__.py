@@ -53,7 +53,7 @@ from headwater.warehouse.query import (
     query_warehouse,
     quote_identifier,
 )
-from headwater.warehouse.staging import Staging
+from headwater.warehouse.staging import STAGING_PATH, StagedTable
 from headwater.warehouse.state_log import (
     APP_ID,
     STATE_KEY,
@@ -77,8 +77,9 @@ __all__ = [
     "OBJECT_STORE_SCHEMES",
     "PARTITION_COLUMN",
     "PartitionScheme",
+    "STAGING_PATH",
     "STATE_KEY",
-    "Staging",
+    "StagedTable",
     "TableLocation",
     "TableLock",
     "TableSummary",
