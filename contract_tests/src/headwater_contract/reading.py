@@ -1,9 +1,9 @@
 """Reading a schema the way the host does, and keeping everything a check may look at.
 
 The host calls ``source_for_pipeline`` and then ``items()`` once, and accepts dicts, lists of
-dicts and Arrow tables from it. :func:`read` does the same and returns a :class:`Read`: the
-rows in the order they came, the batches they came in, the exchanges with the emulator, and
-the error that ended the read, if any. A read never raises: an error is a result the checks
+dicts and Arrow tables from it, and resume points between them. :func:`read` does the same
+and returns a :class:`Read`: the rows in the order they came, the batches they came in, the
+exchanges with the emulator, and the error that ended the read, if any. A read never raises: an error is a result the checks
 judge, and a read that would not stop is cut off (:class:`~headwater_contract.observe.ObservedApi`)
 and marked ``exceeded``.
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from headwater.sources import SourceInputs, SourceResponse
+from headwater.sources import ResumePoint, SourceInputs, SourceResponse
 from headwater_contract.observe import Exchange, ObservedApi, RequestLimitReached
 
 if TYPE_CHECKING:
@@ -43,6 +43,11 @@ class Read:
     exchanges: tuple[Exchange, ...]
     error: BaseException | None
     exceeded: bool
+    resume_points: tuple[tuple[int, dict[str, Any]], ...] = ()
+    """Each :class:`~headwater.ResumePoint` the read yielded: the rows before it, its state.
+
+    .. versionadded:: 0.2
+    """
 
     @property
     def ok(self) -> bool:
@@ -71,6 +76,7 @@ def read(
     response: SourceResponse | None = None
     error: BaseException | None = None
     iterator: Iterator[Any] | None = None
+    resume_points: list[tuple[int, dict[str, Any]]] = []
     try:
         response = source.source_for_pipeline(config, inputs, runtime)
         if not isinstance(response, SourceResponse):
@@ -80,6 +86,9 @@ def read(
             )
         iterator = iter(response.items())
         for item in iterator:
+            if isinstance(item, ResumePoint):
+                resume_points.append((len(rows), dict(item.state)))
+                continue
             batch = _batch(item)
             batches.append(batch)
             rows.extend(batch)
@@ -107,6 +116,7 @@ def read(
         exchanges=tuple(api.exchanges),
         error=error,
         exceeded=exceeded,
+        resume_points=tuple(resume_points),
     )
 
 

@@ -102,6 +102,10 @@ class Endpoint:
     ``normalize``      a row hook: reshape a row, or return ``None`` to drop it
     ``max_pages``      a safety bound: more pages than this is an error
     ``reapply_filters`` put the endpoint's filters back on next links that lack them
+    ``resume_expired_statuses`` statuses with which the API refuses the saved position of an
+                       interrupted read (an expired cursor or next link); that read then
+                       starts again from the watermark. Default 400, 404, 410 and 422:
+                       only the first request of a resumed read is judged by them
     ``default_sync_mode`` the mode a sync uses when the user picks none (default: incremental
                        when supported); full refresh where the incremental field cannot see
                        changes (Stripe's lists filter on ``created`` only)
@@ -133,6 +137,9 @@ class Endpoint:
     normalize: RowNormalizer | None = attrs.field(default=None, eq=False)
     max_pages: int | None = None
     reapply_filters: bool = True
+    resume_expired_statuses: frozenset[int] = attrs.field(
+        default=frozenset({400, 404, 410, 422}), converter=_statuses
+    )
     description: str = ""
     default_sync_mode: SyncMode | None = attrs.field(
         default=None, converter=attrs.converters.optional(SyncMode)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
+import orjson
 
 from headwater.errors import HTTPStatusError, ResponseFormatError, ServerError
 from headwater.rest.endpoint import Endpoint, ParamValue, query_value
@@ -38,6 +39,7 @@ from headwater.rest.reader import PageReader
 from headwater.rest.selectors import MISSING, Selector
 from headwater.rest.workers import DEFAULT_MAX_WORKERS, parallel_chain
 from headwater.runtime import ProgressEvent, ProgressKind
+from headwater.sources import ResumePoint
 
 if TYPE_CHECKING:
     from headwater.rest.client import RestClient
@@ -252,26 +254,35 @@ def read_dependent(
     *,
     inputs: SourceInputs | None = None,
     on_skip: Callable[[SkippedParent], None] | None = None,
-) -> Iterator[list[dict[str, Any]]]:
+) -> Iterator[list[dict[str, Any]] | ResumePoint]:
     """Read ``child`` for every row of ``parent``; yield pages of child rows.
 
     ``inputs`` bounds the child reads (incremental parameters); the parent is always read
-    whole. Pages of different parents interleave.
+    whole. Pages of different parents interleave. After each page (and each parent whose
+    children are all read) comes a :class:`~headwater.ResumePoint` holding the fan-out
+    position: the parents done, and the resume state of each parent in progress. A read
+    resumed from ``inputs.resume_state`` reads the parents again, skips those done, and
+    continues the others from their own position.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 yields resume points and resumes.
     """
     parent, child = dependent_endpoints(parent, child, dependent)
     in_path = dependent.resolve_param in placeholders(child.path)
     runtime = client.runtime
     # Progress is the schema's, which the host names (an endpoint may be named otherwise).
     schema = inputs.schema_name if inputs is not None else child.name
+    position = _FanOutPosition.of(inputs.resume_state if inputs is not None else None)
 
     def parents() -> Iterator[dict[str, Any]]:
         reader = PageReader(client, parent, schema=schema)
-        return itertools.chain.from_iterable(reader)
+        for row in itertools.chain.from_iterable(reader):
+            if _parent_key(row, dependent, child.name) not in position.done:
+                yield row
 
-    def children(row: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    def children(row: dict[str, Any]) -> Iterator[_ChildPage]:
         value = _resolved(row, dependent, child.name)
+        key = _parent_key(row, dependent, child.name)
         extra = parent_columns(row, dependent)
         reader = PageReader(
             client,
@@ -279,11 +290,16 @@ def read_dependent(
             inputs=inputs,
             path_values={dependent.resolve_param: value} if in_path else None,
             params=None if in_path else {dependent.resolve_param: query_value(value)},
+            resume=position.open.get(key),
             schema=schema,
         )
         try:
             for page in reader:
-                yield [_merged(item, extra, child.name) for item in page]
+                rows = [_merged(item, extra, child.name) for item in page]
+                done = reader.complete
+                yield _ChildPage(
+                    key=key, rows=rows, resume=None if done else reader.resume_state, done=done
+                )
         except HTTPStatusError as error:
             if not dependent.parent_errors.skips(error):
                 raise
@@ -305,8 +321,61 @@ def read_dependent(
             )
             if on_skip is not None:
                 on_skip(skipped)
+        yield _ChildPage(key=key, rows=None, resume=None, done=True)
 
-    return parallel_chain(parents(), children, max_workers=dependent.max_workers)
+    for page in parallel_chain(parents(), children, max_workers=dependent.max_workers):
+        if page.rows:
+            yield page.rows
+        position.advance(page)
+        yield ResumePoint(position.state())
+
+
+@attrs.frozen
+class _ChildPage:
+    """A page of one parent's children (``rows``), or the end of them (``rows=None``);
+    ``done`` once the parent's last page is read."""
+
+    key: str
+    rows: list[dict[str, Any]] | None
+    resume: dict[str, Any] | None
+    done: bool
+
+
+class _FanOutPosition:
+    """How far a fan-out read got: parents whose children are all read, and where each
+    parent in progress continues. Parents are known by their resolved value, as JSON text."""
+
+    def __init__(self, done: list[str], open_: dict[str, dict[str, Any]]) -> None:
+        self._done = done
+        self.done = set(done)
+        self.open = open_
+
+    @classmethod
+    def of(cls, resume: Mapping[str, Any] | None) -> _FanOutPosition:
+        done = resume.get("done") if resume else None
+        open_ = resume.get("open") if resume else None
+        return cls(
+            [str(key) for key in done] if isinstance(done, list) else [],
+            {str(k): dict(v) for k, v in open_.items() if isinstance(v, Mapping)}
+            if isinstance(open_, Mapping)
+            else {},
+        )
+
+    def advance(self, page: _ChildPage) -> None:
+        if page.done:
+            self.open.pop(page.key, None)
+            if page.key not in self.done:
+                self.done.add(page.key)
+                self._done.append(page.key)
+        elif page.resume is not None:
+            self.open[page.key] = page.resume
+
+    def state(self) -> dict[str, Any]:
+        return {"done": list(self._done), "open": dict(self.open)}
+
+
+def _parent_key(row: Any, dependent: DependentEndpoint, child: str) -> str:
+    return orjson.dumps(_resolved(row, dependent, child)).decode()
 
 
 def _resolved(row: Any, dependent: DependentEndpoint, child: str) -> ParamValue:

@@ -12,7 +12,9 @@ live, so a custom paginator gets them for free:
   earlier one, ends the read with :class:`~headwater.errors.PaginationLoopError` naming the
   endpoint; so does going past ``max_pages``.
 - **Resume state.** :attr:`PageReader.resume_state` is where to continue after the last page
-  yielded, without credentials.
+  yielded, without credentials. A resumed read whose first request the API refuses with one
+  of the endpoint's ``resume_expired_statuses`` raises
+  :class:`~headwater.errors.ResumeExpiredError`, so the host reads again from the watermark.
 - **Bounds the API cannot apply.** For ``IncrementalParams(in_request=False)`` the reader
   drops rows below the lower bound (and, resuming a newest-first read, above the earliest
   value reached), keeps rows whose field cannot be read (conservative), and ends a ``desc``
@@ -34,7 +36,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import httpx
 
-from headwater.errors import PaginationLoopError, ResponseFormatError
+from headwater.errors import (
+    HTTPStatusError,
+    PaginationLoopError,
+    ResponseFormatError,
+    ResumeExpiredError,
+)
 from headwater.rest.paginators import Page, PageContext, PageRequest, PageState
 from headwater.rest.params import comparable, incremental_bounds, incremental_params
 from headwater.rest.paths import fill_path
@@ -205,6 +212,11 @@ class PageReader(Iterator[list[Any]]):
         self._pages.close()
 
     @property
+    def complete(self) -> bool:
+        """Whether the last page has been read."""
+        return self._complete
+
+    @property
     def resume_state(self) -> dict[str, Any] | None:
         """Where to continue after the last page yielded; ``None`` once the read is complete."""
         if self._complete:
@@ -233,14 +245,27 @@ class PageReader(Iterator[list[Any]]):
                 )
             url = self._with_filters(request)
             guard.check_request(url, number)
-            answer = client.request(
-                endpoint.method,
-                url,
-                headers=endpoint.headers,
-                json=endpoint.json,
-                no_rows_statuses=endpoint.no_rows_statuses,
-                schema=self.schema,
-            )
+            try:
+                answer = client.request(
+                    endpoint.method,
+                    url,
+                    headers=endpoint.headers,
+                    json=endpoint.json,
+                    no_rows_statuses=endpoint.no_rows_statuses,
+                    schema=self.schema,
+                )
+            except HTTPStatusError as error:
+                if (
+                    self._resume
+                    and number == 1
+                    and error.status in endpoint.resume_expired_statuses
+                ):
+                    raise ResumeExpiredError(
+                        f"endpoint {endpoint.name!r}: the API answered HTTP {error.status}"
+                        " to the saved position of an interrupted read",
+                        status=error.status,
+                    ) from error
+                raise
             if answer.no_rows:
                 self._complete = True
                 return

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.rest.client import ClientConfig, RestClient
 from headwater.rest.fanout import DependentEndpoint, SkippedParent, read_dependent
 from headwater.rest.reader import PageReader
-from headwater.sources import PartitionMode, SourceInputs, SourceResponse
+from headwater.sources import PartitionMode, ResumePoint, SourceInputs, SourceResponse
 
 if TYPE_CHECKING:
     from headwater.rest.endpoint import Endpoint
@@ -54,20 +54,27 @@ def endpoint_response(
 ) -> SourceResponse:
     """The response of a top-level endpoint: every page, from ``inputs``' bounds on.
 
-    A read resumes from ``inputs.resume_state`` when the host passes one.
+    After each page it yields a :class:`~headwater.ResumePoint` (the paginator's next URL,
+    cursor or position), and a read resumes from ``inputs.resume_state`` when the host
+    passes one.
 
     .. versionadded:: 0.1
     """
 
-    def items() -> Iterator[list[Any]]:
+    def items() -> Iterator[list[Any] | ResumePoint]:
         with RestClient(config, runtime) as client:
-            yield from PageReader(
+            reader = PageReader(
                 client,
                 endpoint,
                 inputs=inputs,
                 resume=inputs.resume_state,
                 schema=inputs.schema_name,
             )
+            for page in reader:
+                yield page
+                state = reader.resume_state
+                if state is not None:
+                    yield ResumePoint(state)
 
     return response_for(endpoint, inputs, items)
 
@@ -89,7 +96,7 @@ def dependent_response(
     .. versionadded:: 0.1
     """
 
-    def items() -> Iterator[list[Any]]:
+    def items() -> Iterator[list[Any] | ResumePoint]:
         with RestClient(config, runtime) as client:
             yield from read_dependent(
                 client, parent, child, dependent, inputs=inputs, on_skip=on_skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -75,12 +75,20 @@ class ResumePoint:
 
     A source that finds a resume state the API no longer accepts (an expired cursor) raises
     :class:`~headwater.errors.ResumeExpiredError`; the host then reads again from the
-    watermark.
+    watermark. A point iterates as an empty page, so code that flattens the pages of
+    ``items()`` (``[row for page in items() for row in page]``) needs no change.
 
     .. versionadded:: 0.2
     """
 
     state: Mapping[str, Any] = attrs.field(converter=_resume_token)
+
+    # A point holds no rows: code that flattens pages (``for row in page``) passes over it.
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 @attrs.frozen(kw_only=True)
