@@ -3,9 +3,9 @@
 The host calls ``source_for_pipeline`` and then ``items()`` once, and accepts dicts, lists of
 dicts and Arrow tables from it, and resume points between them. :func:`read` does the same
 and returns a :class:`Read`: the rows in the order they came, the batches they came in, the
-exchanges with the emulator, and the error that ended the read, if any. A read never raises: an error is a result the checks
-judge, and a read that would not stop is cut off (:class:`~headwater_contract.observe.ObservedApi`)
-and marked ``exceeded``.
+exchanges with the emulator, and the error that ended the read, if any. A read never raises:
+an error is a result the checks judge, and a read that would not stop is cut off
+(:class:`~headwater_contract.observe.ObservedApi`) and marked ``exceeded``.
 
 .. versionadded:: 0.1
 """
