@@ -18,12 +18,23 @@ from memory_source import T0, MemorySchema, MemorySource, at, config, runtime
 from headwater import ManualClock, SyncMode
 from headwater.sync import BatchLimits, sync_schema
 
-SCENARIOS = ("asc_incremental", "desc_incremental", "append")
+SCENARIOS = (
+    "asc_incremental",
+    "desc_incremental",
+    "append",
+    # The same, from sources that yield resume points: a killed read continues mid-read.
+    "asc_incremental_resumable",
+    "desc_incremental_resumable",
+    "append_resumable",
+    "full_refresh_resumable",
+)
+RESUMABLE = "_resumable"
 LIMITS = BatchLimits(max_rows=4)
 
 
 def rows(scenario: str, generation: int) -> list[dict[str, Any]]:
     """The source's rows in ``generation``: two rows per timestamp, so ties cross batches."""
+    scenario = scenario.removesuffix(RESUMABLE)
     table = {n: _row(n, n // 2, 0) for n in range(1, 25)}
     if generation >= 1:
         if scenario != "append":  # events never change; records do
@@ -45,6 +56,8 @@ def _row(n: int, minute: int, generation: int) -> dict[str, Any]:
 
 def source(scenario: str, generation: int) -> MemorySource:
     schema = MemorySchema(name="items", page_size=5, rows=rows(scenario, generation))
+    schema.resumable = scenario.endswith(RESUMABLE)
+    scenario = scenario.removesuffix(RESUMABLE)
     if scenario == "asc_incremental":
         schema.partition = {
             "partition_mode": "datetime",
@@ -53,6 +66,9 @@ def source(scenario: str, generation: int) -> MemorySource:
         }
     elif scenario == "desc_incremental":
         schema.sort_mode = "desc"
+    elif scenario == "full_refresh":
+        schema.default_sync_mode = SyncMode.FULL_REFRESH
+        schema.partition = {"partition_mode": "md5", "partition_keys": ["id"], "partition_count": 3}
     else:
         schema.default_sync_mode = SyncMode.APPEND
         schema.partition = {"partition_mode": "md5", "partition_keys": ["id"], "partition_count": 3}

@@ -17,6 +17,7 @@ import attrs
 from headwater import (
     IncrementalField,
     ManualClock,
+    ResumePoint,
     Runtime,
     Source,
     SourceConfig,
@@ -25,6 +26,7 @@ from headwater import (
     SyncMode,
 )
 from headwater.config import SchemaChoice, UserConfig
+from headwater.errors import ResumeExpiredError
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -50,6 +52,9 @@ class MemorySchema:
     honours_bounds: bool = True
     arrow_pages: bool = False
     after_page: Callable[[int], None] | None = None
+    resumable: bool = False  # a ResumePoint after each page: a keyset cursor, as APIs give
+    expired: bool = False  # refuse every resume state, as an API whose cursors expired
+    pages_read: list[int] = attrs.field(factory=list)  # every page served, by number
 
     def put(self, **row: Any) -> None:
         """Insert a row, or replace the row with the same primary key."""
@@ -100,22 +105,38 @@ class MemorySource(Source[Any]):
                 rows = [r for r in rows if r.get(field) is None or r[field] >= low]
             if high is not None:
                 rows = [r for r in rows if r.get(field) is None or r[field] <= high]
+        keys = schema.primary_keys or ()
+        desc = schema.sort_mode == "desc"
+
+        def order(row: dict[str, Any]) -> list[Any]:
+            value = row.get(field) if field else None
+            return [value is None, "" if value is None else str(value)] + [
+                repr(row.get(k)) for k in keys
+            ]
+
         if field:
-            keys = schema.primary_keys or ()
-            rows.sort(
-                key=lambda r: (r.get(field) is None, r.get(field), *(repr(r.get(k)) for k in keys)),
-                reverse=schema.sort_mode == "desc",
-            )
+            rows.sort(key=order, reverse=desc)
+        resume = inputs.resume_state
 
         def items() -> Iterator[Any]:
-            for number, start in enumerate(range(0, len(rows), schema.page_size)):
-                page = [dict(r) for r in rows[start : start + schema.page_size]]
+            remaining = rows
+            if resume is not None:
+                if schema.expired:
+                    raise ResumeExpiredError("the cursor expired", status=410)
+                after = resume["after"]
+                remaining = [r for r in rows if (order(r) < after if desc else order(r) > after)]
+            starts = range(0, len(remaining), schema.page_size)
+            for number, start in enumerate(starts):
+                schema.pages_read.append(number)
+                page = [dict(r) for r in remaining[start : start + schema.page_size]]
                 if schema.arrow_pages:
                     import pyarrow as pa
 
                     yield pa.Table.from_pylist(page)
                 else:
                     yield page
+                if schema.resumable and number + 1 < len(starts):
+                    yield ResumePoint({"after": order(page[-1])})
                 if schema.after_page is not None:
                     schema.after_page(number)
 

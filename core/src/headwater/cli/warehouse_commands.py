@@ -70,7 +70,14 @@ def _state(summary: TableSummary) -> str:
     parts = [summary.sync_mode or "?"]
     if summary.watermark is not None:
         parts.append(f"watermark {summary.watermark}")
-    if summary.complete is False:
+    if summary.staged_rows is not None:
+        parts.append(
+            f"full refresh unfinished: {summary.staged_rows} row(s) staged, the next sync"
+            " continues it"
+        )
+    elif summary.resumes_mid_read:
+        parts.append("read unfinished: the next sync continues after its last commit")
+    elif summary.complete is False:
         parts.append("incomplete: next sync resumes")
     return ", ".join(parts)
 
@@ -109,6 +116,8 @@ def tables_command(warehouse: str, as_json: bool) -> None:
                 "sync_mode": s.sync_mode,
                 "watermark": s.watermark,
                 "complete": s.complete,
+                "resumes_mid_read": s.resumes_mid_read,
+                "staged_rows": s.staged_rows,
             }
             for s in summaries
         ]

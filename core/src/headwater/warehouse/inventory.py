@@ -57,6 +57,21 @@ class TableSummary:
     size_bytes: int
     last_sync: dt.datetime | None
     state: dict[str, Any] | None
+    staged_rows: int | None = None
+    """Rows an unfinished full refresh has staged (``None``: none is unfinished).
+
+    .. versionadded:: 0.2
+    """
+
+    @property
+    def resumes_mid_read(self) -> bool:
+        """Whether the next sync continues an interrupted read from its saved position.
+
+        .. versionadded:: 0.2
+        """
+        return self.staged_rows is not None or bool(
+            self.state is not None and not self.state.get("complete") and self.state.get("resume")
+        )
 
     @property
     def watermark(self) -> Any:
@@ -153,6 +168,7 @@ def summarize_table(connection: str, schema: str, location: TableLocation) -> Ta
     import pyarrow.compute as pc
     from deltalake import DeltaTable
 
+    from headwater.warehouse.staging import StagedTable
     from headwater.warehouse.state_log import read_state_document
 
     try:
@@ -163,6 +179,7 @@ def summarize_table(connection: str, schema: str, location: TableLocation) -> Ta
         raise OSError(
             f"cannot read {connection}.{schema} ({location.uri}): {describe_store_error(error)}"
         ) from None
+    staged = StagedTable(location)
     rows = pc.sum(actions["num_records"]).as_py() if actions.num_rows else 0
     size = pc.sum(actions["size_bytes"]).as_py() if actions.num_rows else 0
     written = state.get("written_at") if state else None
@@ -176,4 +193,5 @@ def summarize_table(connection: str, schema: str, location: TableLocation) -> Ta
         size_bytes=int(size or 0),
         last_sync=dt.datetime.fromisoformat(written) if written else None,
         state=state,
+        staged_rows=staged.rows if staged.exists else None,
     )
