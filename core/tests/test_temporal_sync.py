@@ -148,10 +148,13 @@ def setup(temporal_server: DevServer, tmp_path: Path, site: Path) -> Iterator[Se
         world.close()
 
 
-def table_rows(warehouse: str, connection: str, schema: str) -> list[dict[str, Any]]:
+def table_rows(
+    warehouse: str, connection: str, schema: str, options: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     from deltalake import DeltaTable
 
-    rows = DeltaTable(f"{warehouse}/{connection}/{schema}").to_pyarrow_table().to_pylist()
+    table = DeltaTable(f"{warehouse}/{connection}/{schema}", storage_options=options)
+    rows = table.to_pyarrow_table().to_pylist()
     return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
 
 
@@ -433,3 +436,37 @@ def test_listing_connectors_never_imports_temporal() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_two_workers_racing_for_one_object_store_table_leave_it_exact(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """Two namespaces (think: two clusters) sync one table of one S3 warehouse at once."""
+    from object_store import moto_server
+
+    with moto_server() as s3:
+        warehouse = s3.new_warehouse()
+        env = s3.options()
+        setup.env.update(env)
+        setup.warehouse = warehouse
+        setup.api.gate.clear()
+        setup.worker()
+        setup.worker(namespace="headwater-b")
+        args = setup.submit_args("--schema", "issues", "--max-attempts", "30", "--json")
+        racers = [setup.popen(*args), setup.popen(*args, "--namespace", "headwater-b")]
+        deadline = time.monotonic() + 30
+        while not setup.api.requests:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1)  # both have reached the table: one holds it, the other is refused
+        setup.api.gate.set()
+        outcomes = [racer.communicate(timeout=90) for racer in racers]
+
+        for racer, (_out, err) in zip(racers, outcomes, strict=True):
+            assert racer.returncode == 0, err
+        attempts = sorted(json.loads(out)["schemas"][0]["attempts"] for out, _ in outcomes)
+        assert attempts[0] == 1
+        assert attempts[1] > 1  # the loser met the lock (TableLockedError) and was retried
+        rows = table_rows(warehouse, setup.connection, "issues", env)
+        assert rows == reference_rows(setup, tmp_path)["issues"]
+        assert len({row["id"] for row in rows}) == len(rows)
