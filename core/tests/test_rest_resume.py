@@ -1,0 +1,176 @@
+"""REST reads resume without connector code: every paginator kind and fan-out, stopped at
+seeded random pages, continue from the last commit with exact rows and fewer requests than a
+read from the start. (The process dying is simulated by an exception at the n-th page; that
+a SIGKILL leaves the same committed state is tested in test_sync_crash.py.)"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from memory_source import Events, read_rows
+from test_rest_paginators import BASE, ENDPOINTS, Catalog
+
+from headwater import ManualClock, Runtime, Source, SourceConfig, SourceSchema, SyncMode
+from headwater.config import UserConfig
+from headwater.emulator import emulator_transport, json_response
+from headwater.rest import (
+    ClientConfig,
+    CursorPaginator,
+    DependentEndpoint,
+    Endpoint,
+    dependent_response,
+    endpoint_response,
+)
+from headwater.runtime import ProgressKind
+from headwater.sync import BatchLimits, sync_schema
+
+if TYPE_CHECKING:
+    import httpx
+
+GROUPS = [f"g{n}" for n in range(6)]
+
+
+class Groups(Catalog):
+    """The catalog, plus groups whose items are listed per group with a cursor (fan-out)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.cursors_expired = False
+        self._started: set[str] = set()
+
+    def expire_cursors(self) -> None:
+        """Refuse every cursor handed out so far; reads started afresh get working ones."""
+        self.cursors_expired = True
+        self._started.clear()
+
+    def _expired(self, request: httpx.Request) -> bool:
+        path = request.url.path
+        if "cursor" not in request.url.params:
+            self._started.add(path)  # a read from its first page
+            return False
+        # A cursor on a list not read from its first page since the expiry: an old one.
+        return self.cursors_expired and path not in self._started
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        parts = request.url.path.strip("/").split("/")
+        params = request.url.params
+        if parts == ["groups"]:
+            return json_response(200, [{"slug": slug} for slug in GROUPS])
+        if parts[0] == "groups":
+            if self._expired(request):
+                return json_response(400, {"error": "cursor expired"})
+            group = GROUPS.index(parts[1])
+            rows = [r for r in self.rows if r["n"] % len(GROUPS) == group]
+            start = int(params.get("cursor", "0"))
+            page = rows[start : start + 4]
+            cursor = str(start + 4) if start + 4 < len(rows) else None
+            return json_response(200, {"data": page, "next_cursor": cursor})
+        if self._expired(request):
+            return json_response(400, {"error": "cursor expired"})
+        return super().handle(request)
+
+
+PARENT = Endpoint(name="groups", path="/groups", primary_keys="slug")
+CHILD = Endpoint(
+    name="items",
+    path="/groups/{group}/items",
+    primary_keys="id",
+    data_selector="data",
+    paginator=CursorPaginator(cursor_path="next_cursor"),
+)
+FAN_OUT = DependentEndpoint(parent_name="groups", resolve_param="group", resolve_field="slug")
+KINDS = ["cursor", "link-header", "page-number", "next-url", "fan-out"]
+
+
+class ListSource(Source[Any]):
+    source_type = "lists"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def get_source_config(self) -> SourceConfig:
+        return SourceConfig(label="Lists")
+
+    def validate_credentials(self, config: Any, runtime: Runtime) -> tuple[bool, str | None]:
+        return True, None
+
+    def get_schemas(self, config: Any, runtime: Runtime) -> list[SourceSchema]:
+        return [SourceSchema(name="items", default_sync_mode=SyncMode.FULL_REFRESH)]
+
+    def source_for_pipeline(self, config: Any, inputs: Any, runtime: Runtime) -> Any:
+        client = ClientConfig(base_url=BASE)
+        if self.kind == "fan-out":
+            return dependent_response(client, PARENT, CHILD, FAN_OUT, inputs, runtime)
+        endpoint = ENDPOINTS[self.kind].evolve(name="items")
+        return endpoint_response(client, endpoint, inputs, runtime)
+
+
+class Died(Exception):
+    """The read's end, wherever it is (fan-out pages arrive on worker threads)."""
+
+
+class StopAtPage:
+    """Stands for the process dying when the n-th HTTP page arrives."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.seen = n, 0
+
+    def emit(self, event: Any) -> None:
+        if event.kind is ProgressKind.PAGE and event.detail == "http":
+            self.seen += 1
+            if self.seen == self.n:
+                raise Died
+
+
+def sync(kind: str, api: Groups, warehouse: str, progress: Any = None) -> Any:
+    clock = ManualClock()
+    kwargs = {"progress": progress} if progress is not None else {}
+    runtime = Runtime(transport=emulator_transport(api), clock=clock, sleep=clock.sleep, **kwargs)
+    config = UserConfig(connection="lists", source=object(), schemas={})
+    return sync_schema(
+        ListSource(kind), config, "items", warehouse, runtime, limits=BatchLimits(max_rows=8)
+    )
+
+
+def content_requests(api: Groups) -> int:
+    return sum(1 for r in api.requests if r.url.path != "/groups")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_read_stopped_at_random_pages_resumes_with_exact_rows_and_fewer_requests(kind, tmp_path):
+    full = Groups(45)
+    sync(kind, full, str(tmp_path / "full"))
+    whole = content_requests(full)
+    rng = random.Random(f"resume-{kind}")
+
+    for attempt in range(10):
+        api = Groups(45)
+        warehouse = str(tmp_path / f"w{attempt}")
+        with pytest.raises(Died):
+            sync(kind, api, warehouse, StopAtPage(rng.randint(3, whole - 1)))
+        before = content_requests(api)
+        result = sync(kind, api, warehouse)
+        resumed = content_requests(api) - before
+
+        rows = read_rows(result.table_uri)
+        assert [row["id"] for row in rows] == [row["id"] for row in api.rows]
+        assert resumed < whole, f"attempt {attempt}: the resumed read started over"
+
+
+@pytest.mark.parametrize("kind", ["cursor", "fan-out"])
+def test_a_resume_state_the_api_refuses_falls_back_to_the_watermark(kind, tmp_path):
+    api = Groups(45)
+    warehouse = str(tmp_path / "w")
+    with pytest.raises(Died):
+        sync(kind, api, warehouse, StopAtPage(4))
+    api.expire_cursors()
+
+    events = Events()
+    result = sync(kind, api, warehouse, events)
+
+    assert [row["id"] for row in read_rows(result.table_uri)] == [r["id"] for r in api.rows]
+    refused = [e.detail for e in events.events if "refused the saved position" in str(e.detail)]
+    assert len(refused) == 1
+    assert "HTTP 400" in refused[0]
