@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 from memory_source import Events, read_rows
 from test_rest_paginators import BASE, ENDPOINTS, Catalog
@@ -81,6 +82,8 @@ CHILD = Endpoint(
     paginator=CursorPaginator(cursor_path="next_cursor"),
 )
 FAN_OUT = DependentEndpoint(parent_name="groups", resolve_param="group", resolve_field="slug")
+# One parent at a time, so the test knows which parent is open when the read stops.
+SEQUENTIAL = attrs.evolve(FAN_OUT, max_workers=1)
 KINDS = ["cursor", "link-header", "page-number", "next-url", "fan-out"]
 
 
@@ -89,6 +92,7 @@ class ListSource(Source[Any]):
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self.fan_out = SEQUENTIAL if kind == "sequential fan-out" else FAN_OUT
 
     def get_source_config(self) -> SourceConfig:
         return SourceConfig(label="Lists")
@@ -101,8 +105,8 @@ class ListSource(Source[Any]):
 
     def source_for_pipeline(self, config: Any, inputs: Any, runtime: Runtime) -> Any:
         client = ClientConfig(base_url=BASE)
-        if self.kind == "fan-out":
-            return dependent_response(client, PARENT, CHILD, FAN_OUT, inputs, runtime)
+        if self.kind.endswith("fan-out"):
+            return dependent_response(client, PARENT, CHILD, self.fan_out, inputs, runtime)
         endpoint = ENDPOINTS[self.kind].evolve(name="items")
         return endpoint_response(client, endpoint, inputs, runtime)
 
@@ -124,13 +128,13 @@ class StopAtPage:
                 raise Died
 
 
-def sync(kind: str, api: Groups, warehouse: str, progress: Any = None) -> Any:
+def sync(kind: str, api: Groups, warehouse: str, progress: Any = None, rows: int = 4) -> Any:
     clock = ManualClock()
     kwargs = {"progress": progress} if progress is not None else {}
     runtime = Runtime(transport=emulator_transport(api), clock=clock, sleep=clock.sleep, **kwargs)
     config = UserConfig(connection="lists", source=object(), schemas={})
     return sync_schema(
-        ListSource(kind), config, "items", warehouse, runtime, limits=BatchLimits(max_rows=8)
+        ListSource(kind), config, "items", warehouse, runtime, limits=BatchLimits(max_rows=rows)
     )
 
 
@@ -159,12 +163,18 @@ def test_a_read_stopped_at_random_pages_resumes_with_exact_rows_and_fewer_reques
         assert resumed < whole, f"attempt {attempt}: the resumed read started over"
 
 
-@pytest.mark.parametrize("kind", ["cursor", "fan-out"])
-def test_a_resume_state_the_api_refuses_falls_back_to_the_watermark(kind, tmp_path):
+@pytest.mark.parametrize(
+    ("kind", "stop_at"),
+    [
+        ("cursor", 4),  # pages 1-3 committed; the saved cursor is page 4's
+        ("sequential fan-out", 5),  # groups, g0 (2 pages), g1's first: g1's cursor is saved
+    ],
+)
+def test_a_resume_state_the_api_refuses_falls_back_to_a_fresh_read(kind, stop_at, tmp_path):
     api = Groups(45)
     warehouse = str(tmp_path / "w")
     with pytest.raises(Died):
-        sync(kind, api, warehouse, StopAtPage(4))
+        sync(kind, api, warehouse, StopAtPage(stop_at))
     api.expire_cursors()
 
     events = Events()
