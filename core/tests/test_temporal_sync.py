@@ -82,6 +82,7 @@ class Setup:
             "HEADWATER_TEMPORAL_ADDRESS": server.address,
             "HEADWATER_TEMPORAL_TASK_QUEUE": self.task_queue,
         }
+        self.site = site
         self.workers: list[Worker] = []
 
     def worker(self, token: str = TOKEN, **kwargs: Any) -> Worker:
@@ -160,6 +161,8 @@ def table_rows(
 
 def reference_rows(setup: Setup, tmp: Path) -> dict[str, list[dict[str, Any]]]:
     """Every table as `headwater sync` writes it from the same emulator, in this process."""
+    import importlib.metadata
+
     from headwater.config import (
         BUILTIN_RESOLVERS,
         UserConfig,
@@ -170,7 +173,15 @@ def reference_rows(setup: Setup, tmp: Path) -> dict[str, list[dict[str, Any]]]:
     from headwater.runtime import Runtime
     from headwater.sync import sync_schema
 
-    registry = Registry(environ={"HEADWATER_LOAD_CONNECTORS": "forge"})
+    # This test's own distributions: the process's entry points were read (and cached) by
+    # whichever test came first.
+    entry_points = [
+        ep
+        for dist in importlib.metadata.distributions(path=[str(setup.site)])
+        for ep in dist.entry_points
+        if ep.group == "headwater"
+    ]
+    registry = Registry(entry_points, environ={})
     connector = registry.connector("forge")
     source = connector.load_source()
     config = UserConfig(
