@@ -93,8 +93,12 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine``; a user-facing error is printed as one line and exits with code 2."""
     from headwater.errors import HeadwaterError
 
+    # Not asyncio.run: closing the loop drops the client's native handles while its threads
+    # may still run, which is where the interpreter crashed (SIGSEGV). The loop is left open
+    # and the command leaves through _exit, so nothing is torn down.
+    loop = asyncio.new_event_loop()
     try:
-        return asyncio.run(coroutine)
+        return loop.run_until_complete(coroutine)
     except (click.ClickException, HeadwaterError) as error:
         message = error.format_message() if isinstance(error, click.ClickException) else str(error)
     click.echo(f"Error: {message}", err=True)
