@@ -323,3 +323,36 @@ def test_load_source_refuses_a_class_with_another_source_type(site, registry):
     with pytest.raises(PluginError, match="has source_type 'someone_else'"):
         connector.load_source()
     sys.modules.pop("liar_plugin", None)
+
+
+SLOW_INIT = """
+    import time
+
+    from headwater import CONTRACT_MAJOR, SourceSpec, hookimpl
+
+    time.sleep(0.3)  # a plugin whose import takes a while
+
+    @hookimpl
+    def register_sources():
+        return [SourceSpec(
+            source_type={name!r},
+            contract_major={contract},
+            label={label!r},
+            load="{package}.source:{cls}",
+            release_status="beta",
+        )]
+"""
+
+
+def test_threads_opening_one_connector_at_once_all_get_it(make_connector, registry):
+    # Temporal activities start in threads, each opening its connector from the registry.
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_connector("acme", init=SLOW_INIT)
+    shared = registry()
+
+    def open_acme(_: int) -> str:
+        return shared.connector("acme").source_type
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(open_acme, range(4))) == ["acme"] * 4

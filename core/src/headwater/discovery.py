@@ -15,6 +15,7 @@ import functools
 import importlib
 import importlib.metadata
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -202,6 +203,9 @@ class Registry:
         self._connectors: dict[str, Connector] = {}
         self._attempted: set[str] = set()
         self._failed: dict[str, list[LoadProblem]] = {}
+        # Loading is lazy and may happen from several threads at once (a worker's activities):
+        # a thread must not see a plugin as attempted before its load has finished.
+        self._loading = threading.RLock()
 
         eps = _read_entry_points() if entry_points is None else tuple(entry_points)
         self._plugins = _plugins_from_entry_points(eps)
@@ -252,8 +256,12 @@ class Registry:
     # --- loading -----------------------------------------------------------------------------
 
     def connector(self, name: str) -> Connector:
-        """Load the connector ``name`` (and only its plugin); raise a clear error if it can't."""
-        self._load_name(name)
+        """Load the connector ``name`` (and only its plugin); raise a clear error if it can't.
+
+        Safe to call from several threads.
+        """
+        with self._loading:
+            self._load_name(name)
         connector = self._connectors.get(name)
         if connector is not None:
             return connector
@@ -279,8 +287,9 @@ class Registry:
 
     def load_all(self) -> None:
         """Load every allowed plugin (connectors and others)."""
-        for name in list(self._by_name):
-            self._load_name(name)
+        with self._loading:
+            for name in list(self._by_name):
+                self._load_name(name)
         self.raise_if_strict()
 
     def raise_if_strict(self) -> None:

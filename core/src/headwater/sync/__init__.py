@@ -26,7 +26,7 @@ from headwater.sync.columns import (
     dump_json_texts,
     sanitize_name,
 )
-from headwater.sync.engine import open_source, sync_schema
+from headwater.sync.engine import RESUME_SAVED, open_source, sync_schema
 from headwater.sync.evolution import Resolution, TableShape, variant_name, widen
 from headwater.sync.plan import SyncPlan, WriteStrategy, plan_sync
 from headwater.sync.reset import reset_schema
@@ -49,6 +49,7 @@ __all__ = [
     "JsonText",
     "Layout",
     "Position",
+    "RESUME_SAVED",
     "Resolution",
     "RowBatcher",
     "STATE_FORMAT",

@@ -76,7 +76,13 @@ if TYPE_CHECKING:
     from headwater.warehouse.location import TableLocation
     from headwater.warehouse.lock import TableLock
 
-__all__ = ["open_source", "sync_schema"]
+__all__ = ["RESUME_SAVED", "open_source", "sync_schema"]
+
+RESUME_SAVED = " (resume point saved)"
+"""Ends the progress message of a commit whose state lets an interrupted read continue.
+
+.. versionadded:: 0.2
+"""
 
 
 class _StaleStaging(Exception):
@@ -505,7 +511,7 @@ class _SchemaSync:
                 )
             tracker.accept(position)
             self._position = position
-            self._committed(version, batch.num_rows)
+            self._committed(version, batch.num_rows, resumable=resume is not None)
             del batch, values
             # Arrow's allocator keeps freed pages for reuse; between commits they would only
             # add to the next batch's peak, so they go back to the system.
@@ -580,7 +586,8 @@ class _SchemaSync:
                     kind=ProgressKind.MESSAGE,
                     schema=self.schema,
                     count=batch.num_rows,
-                    detail=f"staged {batch.num_rows} row(s)",
+                    detail=f"staged {batch.num_rows} row(s)"
+                    + (RESUME_SAVED if resume_document is not None else ""),
                 )
             )
         final = tracker.complete()
@@ -652,7 +659,7 @@ class _SchemaSync:
             written_at=self.runtime.clock.now().isoformat(timespec="seconds"),
         )
 
-    def _committed(self, version: int, rows: int) -> None:
+    def _committed(self, version: int, rows: int, *, resumable: bool = False) -> None:
         self.sequence += 1
         self.commits.append(version)
         self.rows_written += rows
@@ -668,7 +675,7 @@ class _SchemaSync:
                 kind=ProgressKind.MESSAGE,
                 schema=self.schema,
                 count=version,
-                detail=f"committed version {version}",
+                detail=f"committed version {version}" + (RESUME_SAVED if resumable else ""),
             )
         )
 

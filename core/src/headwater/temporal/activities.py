@@ -54,17 +54,12 @@ def _heartbeat_interval() -> float:
     return max(MIN_HEARTBEAT_INTERVAL, min(MAX_HEARTBEAT_INTERVAL, timeout.total_seconds() / 4))
 
 
-# The registry loads plugins lazily and is not thread-safe; activities start in threads.
-_REGISTRY_LOCK = threading.Lock()
-
-
 def _open(input: ConnectionSyncInput) -> tuple[Connector, UserConfig]:
     from headwater.discovery import get_registry
 
-    with _REGISTRY_LOCK:
-        connector = get_registry().connector(input.connector)
-        connector.load_source()
-        config = load_config_text(connector, input.config_name, input.config_text)
+    # The registry is safe to use from the activities' threads.
+    connector = get_registry().connector(input.connector)
+    config = load_config_text(connector, input.config_name, input.config_text)
     return connector, attrs.evolve(config, connection=input.connection)
 
 
@@ -127,6 +122,8 @@ class SyncActivities:
             runtime = Runtime(base_url=input.sync.base_url, progress=counter)
             warehouse = input.sync.warehouse or self.warehouse
             _log.info("%s: sync started (attempt %d)", where, info.attempt)
+            if info.attempt > 1 and info.heartbeat_details:
+                _log.info("%s: %s", where, _continuing(info.heartbeat_details[-1]))
             thread = _SyncThread(
                 lambda: sync_schema(
                     connector,
@@ -167,6 +164,20 @@ class SyncActivities:
         )
         _log.info("%s", f"{input.sync.connection}.{result.summary()}")
         return summary
+
+
+def _continuing(last: Any) -> str:
+    """What a retried attempt continues from, by the previous attempt's last heartbeat."""
+    if not isinstance(last, dict):
+        return "the previous attempt left no progress"
+    written = last.get("rows_written", 0) + last.get("staged_rows", 0)
+    how = (
+        "continues mid-read from its last commit"
+        if last.get("resume_saved")
+        else "continues from the last committed watermark"
+    )
+    commits = last.get("commits", 0)
+    return f"the previous attempt wrote {written} row(s) in {commits} commit(s); this one {how}"
 
 
 def _show(value: Any) -> str:

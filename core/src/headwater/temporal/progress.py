@@ -3,8 +3,12 @@
 The engine and the REST machinery report progress as :class:`~headwater.runtime.ProgressEvent`
 objects, from several threads when a schema fans out. :class:`ProgressCounter` adds them up
 under a lock; the activity reads a :meth:`~ProgressCounter.snapshot` every few seconds and
-sends it as the heartbeat's details. Event details are never copied (only counts), so a
-heartbeat carries nothing a source said.
+sends it as the heartbeat's details. Event details are never copied (only counts, and whether
+the last commit saved a resume point), so a heartbeat carries nothing a source said.
+
+The resume state itself is not heartbeated: it lives in the Delta commit with the rows it
+covers, which is what a retried activity continues from (a heartbeat can be a commit behind
+or ahead, and a cursor or next URL has no place in Temporal's history).
 
 .. versionadded:: 0.2
 """
@@ -16,10 +20,12 @@ from typing import Any
 
 from headwater.rest.reader import HTTP_PAGE
 from headwater.runtime import ProgressEvent, ProgressKind
+from headwater.sync.engine import RESUME_SAVED
 
 __all__ = ["ProgressCounter"]
 
 _COMMITTED = "committed version "
+_STAGED = "staged "
 
 
 class ProgressCounter:
@@ -37,6 +43,8 @@ class ProgressCounter:
         self.commits = 0
         self.last_version: int | None = None
         self.retries = 0
+        self.staged_rows = 0
+        self.resume_saved = False
 
     def emit(self, event: ProgressEvent) -> None:
         with self._lock:
@@ -54,6 +62,10 @@ class ProgressCounter:
                 case ProgressKind.MESSAGE if event.detail.startswith(_COMMITTED):
                     self.commits += 1
                     self.last_version = event.count
+                    self.resume_saved = event.detail.endswith(RESUME_SAVED)
+                case ProgressKind.MESSAGE if event.detail.startswith(_STAGED):
+                    self.staged_rows += event.count
+                    self.resume_saved = event.detail.endswith(RESUME_SAVED)
                 case _:
                     pass
 
@@ -74,4 +86,6 @@ class ProgressCounter:
                 "commits": self.commits,
                 "last_version": self.last_version,
                 "retries": self.retries,
+                "staged_rows": self.staged_rows,
+                "resume_saved": self.resume_saved,
             }
