@@ -1,6 +1,6 @@
 # The contract's attrs classes convert sequences with ``converter=tuple``, whose generic type
 # mypy cannot solve at call sites; until they use typed converters, silence exactly that here.
-"""The example shop source: three schemas, every sync mode, no network.
+"""The example shop source: three schemas, every sync mode, no network; reads that resume.
 
 .. versionadded:: 0.1
 """
@@ -16,6 +16,7 @@ from headwater.sources import (
     IncrementalField,
     NumberField,
     ReleaseStatus,
+    ResumePoint,
     Source,
     SourceConfig,
     SourceResponse,
@@ -62,12 +63,23 @@ _SCHEMAS = (
 
 def _pages(
     rows: Iterator[dict[str, Any]] | Sequence[dict[str, Any]],
-) -> Iterator[list[dict[str, Any]]]:
+    *,
+    until: dt.datetime,
+    skip: int = 0,
+) -> Iterator[list[dict[str, Any]] | ResumePoint]:
+    """``rows`` in pages, each followed by where to continue: the read's upper bound and the
+    rows yielded so far. The shop generates the same rows for the same bounds, so a resumed
+    read regenerates them and skips what an interrupted one already yielded."""
     page: list[dict[str, Any]] = []
+    done = 0
     for row in rows:
+        done += 1
+        if done <= skip:
+            continue
         page.append(row)
         if len(page) == PAGE_SIZE:
             yield page
+            yield ResumePoint({"until": until.isoformat(), "rows": done})
             page = []
     if page:
         yield page
@@ -128,6 +140,12 @@ class ExampleSource(Source["ExampleConfig"]):
     ) -> SourceResponse:
         shop = Shop(seed=config.seed, orders_per_hour=config.orders_per_hour)
         now = runtime.clock.now()
+        skip = 0
+        if inputs.resume_state is not None:
+            # An interrupted read continues: the same bounds (the host passes back the lower
+            # one), the same upper one, and the rows it already yielded skipped.
+            now = dt.datetime.fromisoformat(inputs.resume_state["until"])
+            skip = int(inputs.resume_state["rows"])
         last = (
             inputs.db_incremental_field_last_value if inputs.should_use_incremental_field else None
         )
@@ -142,7 +160,9 @@ class ExampleSource(Source["ExampleConfig"]):
             return SourceResponse(
                 name=name,
                 items=lambda: _pages(
-                    shop.orders_updated_since(since, now, placed_from=placed_from)
+                    shop.orders_updated_since(since, now, placed_from=placed_from),
+                    until=now,
+                    skip=skip,
                 ),
                 primary_keys=("id",),
                 partition_mode="datetime",
@@ -152,7 +172,9 @@ class ExampleSource(Source["ExampleConfig"]):
         if name == "events":
             return SourceResponse(
                 name=name,
-                items=lambda: _pages(shop.events_since(since, now, placed_from=placed_from)),
+                items=lambda: _pages(
+                    shop.events_since(since, now, placed_from=placed_from), until=now, skip=skip
+                ),
                 primary_keys=("id",),
                 partition_mode="md5",
                 partition_keys=("id",),
@@ -160,6 +182,8 @@ class ExampleSource(Source["ExampleConfig"]):
             )
         if name == "customers":
             return SourceResponse(
-                name=name, items=lambda: _pages(shop.customers(now)), primary_keys=("id",)
+                name=name,
+                items=lambda: _pages(shop.customers(now), until=now, skip=skip),
+                primary_keys=("id",),
             )
         raise LookupError(f"the example shop has no schema {name!r}")
