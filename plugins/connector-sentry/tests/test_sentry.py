@@ -12,7 +12,7 @@ from connector_sentry import sentry
 from connector_sentry._config import SentryConfig
 from connector_sentry.source import SentrySource
 from connector_sentry.testing import ORGANIZATION, TOKEN, SentryApi, kit, rate_limited
-from headwater import ManualClock, ProgressKind, SourceInputs
+from headwater import ManualClock, ProgressKind, ResumePoint, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
 from headwater.emulator import StatusFailure, TimeoutFailure, json_response
 from headwater.errors import (
@@ -421,3 +421,22 @@ def test_an_issue_whose_tag_keys_keep_failing_is_skipped_and_reported():
     assert [(s.parent, s.value, s.status) for s in reader.skipped] == [("issues", second, 500)]
     assert second not in {row["issue_id"] for row in rows}
     assert len(rows) == len([r for r in api.store.rows("tag_values") if r["issue_id"] != second])
+
+
+def test_tag_values_yield_a_resume_point_that_covers_exactly_the_rows_before_it():
+    api = SentryApi()
+    clock = ManualClock()
+    runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
+    inputs = SourceInputs(schema_name="issue_tag_values")
+    items = list(sentry.response(CONFIG, inputs, runtime).items())
+    [(index, point)] = [(i, item) for i, item in enumerate(items) if isinstance(item, ResumePoint)]
+    before = [row for page in items[:index] for row in page]
+
+    rest = read(api, "issue_tag_values", resume_state=point.state)
+
+    def key(row):
+        return (row["issue_id"], row["key"], row["value"])
+
+    stored = {key(r) for r in api.store.rows("tag_values")}
+    assert not {key(r) for r in before} & {key(r) for r in rest}  # nothing read twice
+    assert {key(r) for r in before} | {key(r) for r in rest} == stored  # nothing lost

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from connector_sentry import settings
-from headwater import ProgressEvent, ProgressKind
+from headwater import ProgressEvent, ProgressKind, ResumePoint
 from headwater.errors import (
     AuthenticationError,
     ConfigError,
@@ -147,9 +147,18 @@ def response(config: SentryConfig, inputs: SourceInputs, runtime: Runtime) -> So
     if name == settings.ISSUE_TAG_VALUES.name:
         declared = settings.ISSUE_TAG_VALUES
 
-        def items() -> Iterator[list[dict[str, Any]]]:
+        def items() -> Iterator[list[dict[str, Any]] | ResumePoint]:
             with RestClient(client, runtime) as api:
-                yield from TagValues(api, org["organization"], resume=inputs.resume_state)
+                reader = TagValues(api, org["organization"], resume=inputs.resume_state)
+                saved = reader.resume_state
+                for page in reader:
+                    # The state moves once a page of issues is done, before the first page
+                    # of the next one arrives: it covers every page before this one.
+                    state = reader.resume_state
+                    if state is not None and state != saved:
+                        yield ResumePoint(state)
+                        saved = state
+                    yield page
 
         return response_for(declared, inputs, items)
     chosen = endpoint(name, config)
