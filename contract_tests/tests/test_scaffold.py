@@ -35,7 +35,7 @@ def test_a_new_connector_passes_the_contract_suite_as_generated(scaffolded):
     outcome = run.run("--connector", "acme_books", "-rs")
 
     assert outcome.failed == set(), outcome.messages
-    assert len(outcome.passed) == 29
+    assert len(outcome.passed) == 30
     # Nothing of it is skipped but what it has none of: a desc schema and a fan-out schema.
     assert {name for name, result in outcome.outcomes.items() if result == "skipped"} == {
         "test_desc_reads_resume_below_the_earliest_value[acme_books::-]",

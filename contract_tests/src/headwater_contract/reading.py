@@ -46,7 +46,7 @@ class Read:
     resume_points: tuple[tuple[int, dict[str, Any]], ...] = ()
     """Each :class:`~headwater.ResumePoint` the read yielded: the rows before it, its state.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
 
     @property

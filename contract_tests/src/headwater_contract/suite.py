@@ -34,6 +34,7 @@ from headwater_contract.checks import (
     incremental,
     loading,
     pagination,
+    resume,
     schemas,
 )
 from headwater_contract.guard import Guard, debug_logs, install
@@ -239,6 +240,10 @@ class ContractSuite:
     @per_schema(_paginated, none="has no paginated top-level schema")
     def test_a_repeating_api_is_stopped(self, subject: Subject, target: Target) -> None:
         pagination.a_repeating_api_is_stopped(subject, target.schema_name)
+
+    @per_schema()
+    def test_a_read_resumes_from_its_resume_points(self, subject: Subject, target: Target) -> None:
+        resume.a_read_resumes_from_its_resume_points(subject, target.schema_name)
 
     # --- errors -------------------------------------------------------------------------------
 
