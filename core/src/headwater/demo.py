@@ -20,6 +20,7 @@ puts together; they carry no output of their own.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +30,11 @@ from headwater.errors import PluginError
 from headwater.warehouse.query import quote_identifier
 
 if TYPE_CHECKING:
+    import httpx
+
     from headwater.config import UserConfig
     from headwater.discovery import Connector, Registry
-    from headwater.emulator import ContractKit, Emulator
+    from headwater.emulator import ContractKit, Emulator, Handler
     from headwater.runtime import Runtime
     from headwater.sources import SourceSchema
 
@@ -123,8 +126,13 @@ def demo_connectors(
     return runnable, skipped
 
 
-def open_demo_connection(connector: Connector, stack: contextlib.ExitStack) -> DemoConnection:
+def open_demo_connection(
+    connector: Connector, stack: contextlib.ExitStack, *, delay: float = 0.0
+) -> DemoConnection:
     """Serve ``connector``'s emulator on 127.0.0.1 until ``stack`` closes; the connection.
+
+    ``delay`` seconds pass before each request is answered (a slower API, so that a read
+    lasts long enough to be interrupted; ``python -m headwater.temporal.demo`` uses it).
 
     :raises PluginError: when the connector's kit is not a
         :class:`~headwater.emulator.ContractKit` or its config is rejected.
@@ -155,7 +163,7 @@ def open_demo_connection(connector: Connector, stack: contextlib.ExitStack) -> D
     except Exception as error:
         raise PluginError(f"{name}: its kit's config is rejected: {error}") from error
     emulator = kit.emulator()
-    server = stack.enter_context(EmulatorServer(emulator))
+    server = stack.enter_context(EmulatorServer(_delayed(emulator, delay) if delay else emulator))
     runtime = Runtime(base_url=server.base_url)
     schemas = tuple(source.get_schemas(source_config, runtime))
     return DemoConnection(
@@ -167,6 +175,14 @@ def open_demo_connection(connector: Connector, stack: contextlib.ExitStack) -> D
         runtime=runtime,
         schemas=schemas,
     )
+
+
+def _delayed(handler: Handler, seconds: float) -> Handler:
+    def answer(request: httpx.Request) -> httpx.Response:
+        time.sleep(seconds)  # the API's latency, played
+        return handler(request)
+
+    return answer
 
 
 def row_count_sql(tables: Sequence[tuple[str, str]]) -> str:
