@@ -13,7 +13,15 @@ import pytest
 from memory_source import Events, read_rows
 from test_rest_paginators import BASE, ENDPOINTS, Catalog
 
-from headwater import ManualClock, Runtime, Source, SourceConfig, SourceSchema, SyncMode
+from headwater import (
+    IncrementalField,
+    ManualClock,
+    Runtime,
+    Source,
+    SourceConfig,
+    SourceSchema,
+    SyncMode,
+)
 from headwater.config import UserConfig
 from headwater.emulator import emulator_transport, json_response
 from headwater.rest import (
@@ -90,8 +98,9 @@ KINDS = ["cursor", "link-header", "page-number", "next-url", "fan-out"]
 class ListSource(Source[Any]):
     source_type = "lists"
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, mode: SyncMode = SyncMode.FULL_REFRESH) -> None:
         self.kind = kind
+        self.mode = mode
         self.fan_out = SEQUENTIAL if kind == "sequential fan-out" else FAN_OUT
 
     def get_source_config(self) -> SourceConfig:
@@ -101,7 +110,18 @@ class ListSource(Source[Any]):
         return True, None
 
     def get_schemas(self, config: Any, runtime: Runtime) -> list[SourceSchema]:
-        return [SourceSchema(name="items", default_sync_mode=SyncMode.FULL_REFRESH)]
+        if self.mode is SyncMode.FULL_REFRESH:
+            return [SourceSchema(name="items", default_sync_mode=SyncMode.FULL_REFRESH)]
+        field = IncrementalField(field="n", label="N", type="integer")
+        return [
+            SourceSchema(
+                name="items",
+                supports_incremental=True,
+                supports_append=True,
+                incremental_fields=[field],
+                default_sync_mode=self.mode,
+            )
+        ]
 
     def source_for_pipeline(self, config: Any, inputs: Any, runtime: Runtime) -> Any:
         client = ClientConfig(base_url=BASE)
@@ -128,13 +148,25 @@ class StopAtPage:
                 raise Died
 
 
-def sync(kind: str, api: Groups, warehouse: str, progress: Any = None, rows: int = 4) -> Any:
+def sync(
+    kind: str,
+    api: Groups,
+    warehouse: str,
+    progress: Any = None,
+    rows: int = 4,
+    mode: SyncMode = SyncMode.FULL_REFRESH,
+) -> Any:
     clock = ManualClock()
     kwargs = {"progress": progress} if progress is not None else {}
     runtime = Runtime(transport=emulator_transport(api), clock=clock, sleep=clock.sleep, **kwargs)
     config = UserConfig(connection="lists", source=object(), schemas={})
     return sync_schema(
-        ListSource(kind), config, "items", warehouse, runtime, limits=BatchLimits(max_rows=rows)
+        ListSource(kind, mode),
+        config,
+        "items",
+        warehouse,
+        runtime,
+        limits=BatchLimits(max_rows=rows),
     )
 
 
@@ -184,3 +216,16 @@ def test_a_resume_state_the_api_refuses_falls_back_to_a_fresh_read(kind, stop_at
     refused = [e.detail for e in events.events if "refused the saved position" in str(e.detail)]
     assert len(refused) == 1
     assert "HTTP 400" in refused[0]
+
+
+@pytest.mark.parametrize("mode", [SyncMode.APPEND, SyncMode.INCREMENTAL])
+def test_a_fan_out_read_keeps_rows_of_later_parents_below_earlier_parents_values(mode, tmp_path):
+    # Group g0 holds n = 0, 6, ..., 42 and g1 n = 1, 7, ...: read one parent after the other,
+    # the incremental values go up and down again. A watermark that moved with each batch
+    # would make append drop g1's rows, and a crash leave a bound above rows not yet read.
+    api = Groups(45)
+
+    result = sync("sequential fan-out", api, str(tmp_path), mode=mode)
+
+    assert [row["id"] for row in read_rows(result.table_uri)] == [r["id"] for r in api.rows]
+    assert result.state.watermark == 44

@@ -10,7 +10,7 @@ import pytest
 from deltalake import DeltaTable
 from memory_source import T0, Events, MemorySchema, MemorySource, at, config, read_rows, runtime
 
-from headwater import ManualClock, ProgressKind, SourceResponse, SyncMode
+from headwater import ManualClock, ProgressKind, SyncMode
 from headwater.config import SchemaChoice
 from headwater.errors import (
     LayoutChangedError,
@@ -616,11 +616,7 @@ def test_an_interleaved_schema_moves_its_watermark_only_at_completion(warehouse)
     class Interleaved(MemorySource):
         def source_for_pipeline(self, config, inputs, runtime):
             response = super().source_for_pipeline(config, inputs, runtime)
-            return Flagged(**attrs.asdict(response, recurse=False))
-
-    @attrs.frozen(kw_only=True)
-    class Flagged(SourceResponse):
-        interleaved: bool = True
+            return attrs.evolve(response, interleaved=True)
 
     items = MemorySchema(name="items", page_size=2, after_page=fail_after(1))
     items.rows = [{"id": n, "updated_at": at(n)} for n in range(1, 8)]

@@ -26,12 +26,16 @@ __all__ = ["dependent_response", "endpoint_response", "response_for"]
 
 
 def response_for(
-    endpoint: Endpoint, inputs: SourceInputs, items: Callable[[], Iterator[Any]]
+    endpoint: Endpoint,
+    inputs: SourceInputs,
+    items: Callable[[], Iterator[Any]],
+    *,
+    interleaved: bool = False,
 ) -> SourceResponse:
     """A response for ``items`` stored as ``endpoint`` declares: keys, partitioning, order.
 
     For connectors with a custom iterator (two-level fan-out) that still want the endpoint's
-    storage settings.
+    storage settings; ``interleaved`` when its rows come from several parents at once.
 
     .. versionadded:: 0.1
     """
@@ -46,6 +50,7 @@ def response_for(
         partition_keys=partition_keys,
         partition_format=endpoint.partition_format if key is not None else None,
         sort_mode=endpoint.sort_mode,
+        interleaved=interleaved,
     )
 
 
@@ -102,4 +107,6 @@ def dependent_response(
                 client, parent, child, dependent, inputs=inputs, on_skip=on_skip
             )
 
-    return response_for(child, inputs, items)
+    # Each parent's children come in order, but not across parents: the watermark may move
+    # only once every parent is read.
+    return response_for(child, inputs, items, interleaved=True)

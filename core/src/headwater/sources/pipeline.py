@@ -132,6 +132,9 @@ class SourceResponse:
     dicts, lists of dicts, or Arrow tables, and :class:`ResumePoint` marks for a resumable
     read; the host calls it once per sync, so nothing is read before the writer is ready.
 
+    ``sort_mode`` is the order of the incremental field; ``interleaved`` says the rows come
+    from several streams in that order at once.
+
     Partitioning: ``datetime`` needs ``partition_keys`` (one stable creation datetime) and
     ``partition_format``; ``md5`` needs ``partition_count``; ``numerical`` needs
     ``partition_size``.
@@ -151,6 +154,12 @@ class SourceResponse:
     partition_size: int | None = None
     sort_mode: SortMode = attrs.field(default=SortMode.ASC, converter=SortMode)
     rows_to_sync: int | None = None
+    interleaved: bool = False
+    """Rows come from several ordered streams at once (fan-out: each parent's children are in
+    order, the parents' are not): the watermark then moves only when the read completes.
+
+    .. versionadded:: 0.2
+    """
 
     def __attrs_post_init__(self) -> None:
         if not callable(self.items):

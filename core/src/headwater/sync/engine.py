@@ -233,13 +233,6 @@ def sync_schema(
     )
 
 
-def _interleaves(response: SourceResponse) -> bool:
-    # Fan-out schemas whose rows interleave across parents can only trust a watermark at the
-    # end of the read. The source contract has no field saying so yet; a response carrying
-    # ``interleaved=True`` is honoured already.
-    return bool(getattr(response, "interleaved", False))
-
-
 class _SchemaSync:
     """The working state of one :func:`sync_schema` call."""
 
@@ -404,7 +397,7 @@ class _SchemaSync:
         shape = TableShape.from_arrow(existing, skip=[PARTITION_COLUMN])
         advance = (
             Advance.AT_COMPLETION
-            if response.sort_mode is SortMode.DESC or _interleaves(response)
+            if response.sort_mode is SortMode.DESC or response.interleaved
             else Advance.PER_BATCH
         )
         tracker = Watermarks(
