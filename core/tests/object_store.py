@@ -54,6 +54,21 @@ class S3:
     def new_warehouse(self) -> str:
         return f"s3://{self.bucket}/{uuid.uuid4().hex[:8]}"
 
+    def keys(self, prefix: str) -> list[str]:
+        """The keys of the objects under ``prefix`` (an ``s3://bucket/...`` URI)."""
+        import boto3
+
+        bucket, _, path = prefix.removeprefix("s3://").partition("/")
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=ACCESS["AWS_SECRET_ACCESS_KEY"],
+        )
+        listed = client.list_objects_v2(Bucket=bucket, Prefix=path)
+        return sorted(item["Key"] for item in listed.get("Contents", []))
+
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[S3]:

@@ -8,7 +8,7 @@ from memory_source import MemorySchema, MemorySource, at, config, read_rows, run
 from object_store import moto_server
 
 from headwater import SyncMode
-from headwater.sync import reset_schema, sync_schema
+from headwater.sync import BatchLimits, reset_schema, sync_schema
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +52,45 @@ def test_full_refresh_and_reset_work_on_s3(s3):
     assert DeltaTable(result.table_uri, storage_options=options).to_pyarrow_table().to_pylist() == [
         {"id": 3}
     ]
+
+
+def test_an_interrupted_full_refresh_is_staged_in_the_store_and_its_stage_removed(s3):
+    from headwater.warehouse import StagedTable, TableLocation
+
+    warehouse = s3.new_warehouse()
+    items = MemorySchema(name="items", incremental_field=None, resumable=True, page_size=2)
+    items.rows = [{"id": n} for n in range(1, 9)]
+    items.after_page = _stop_at(2)
+    source = MemorySource(items)
+    options = s3.options()
+    limits = BatchLimits(max_rows=2)  # a staged commit per page
+    with pytest.raises(_Stopped):
+        sync_schema(
+            source, config(), "items", warehouse, runtime(), storage_options=options, limits=limits
+        )
+    location = TableLocation(uri=f"{warehouse}/mem/items", storage_options=options)
+    assert StagedTable(location).rows == 6  # pages 0-2, each committed at its resume point
+
+    items.after_page = None
+    result = sync_schema(
+        source, config(), "items", warehouse, runtime(), storage_options=options, limits=limits
+    )
+
+    assert source.inputs[-1].resume_state is not None
+    assert [r["id"] for r in read_rows(result.table_uri, storage_options=options)] == list(
+        range(1, 9)
+    )
+    assert not StagedTable(location).exists
+    assert s3.keys(f"{location.uri}/_headwater/staging/") == []
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stop_at(page):
+    def hook(number):
+        if number == page:
+            raise _Stopped
+
+    return hook
