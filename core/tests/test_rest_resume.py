@@ -1,11 +1,15 @@
 """REST reads resume without connector code: every paginator kind and fan-out, stopped at
-seeded random pages, continue from the last commit with exact rows and fewer requests than a
-read from the start. (The process dying is simulated by an exception at the n-th page; that
-a SIGKILL leaves the same committed state is tested in test_sync_crash.py.)"""
+seeded random pages (by an exception in process, and by SIGKILL ten times in a row in a
+process of its own), continue from the last commit with exact rows and fewer requests than
+a read from the start."""
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -39,6 +43,9 @@ if TYPE_CHECKING:
     import httpx
 
 GROUPS = [f"g{n}" for n in range(6)]
+ROWS = 300  # the SIGKILL test's list: 30 pages of 10, or about 13 pages of 4 per group
+TESTS = Path(__file__).parent
+DRIVER = TESTS / "rest_resume_driver.py"
 
 
 class Groups(Catalog):
@@ -155,10 +162,12 @@ def sync(
     progress: Any = None,
     rows: int = 4,
     mode: SyncMode = SyncMode.FULL_REFRESH,
+    handler: Any = None,
 ) -> Any:
     clock = ManualClock()
     kwargs = {"progress": progress} if progress is not None else {}
-    runtime = Runtime(transport=emulator_transport(api), clock=clock, sleep=clock.sleep, **kwargs)
+    transport = emulator_transport(handler or api)
+    runtime = Runtime(transport=transport, clock=clock, sleep=clock.sleep, **kwargs)
     config = UserConfig(connection="lists", source=object(), schemas={})
     return sync_schema(
         ListSource(kind, mode),
@@ -229,3 +238,50 @@ def test_a_fan_out_read_keeps_rows_of_later_parents_below_earlier_parents_values
 
     assert [row["id"] for row in read_rows(result.table_uri)] == [r["id"] for r in api.rows]
     assert result.state.watermark == 44
+
+
+def run_driver(kind: str, warehouse: str, kill_after: int, log: Path) -> int:
+    paths = [str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]
+    process = subprocess.run(
+        [sys.executable, str(DRIVER), kind, warehouse, str(kill_after), str(log)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if process.returncode not in (0, -9):
+        raise AssertionError(f"the sync failed:\n{process.stdout}\n{process.stderr}")
+    return process.returncode
+
+
+def logged_requests(log: Path) -> list[str]:
+    text = log.read_text() if log.exists() else ""
+    return [line for line in text.splitlines() if not line.startswith("/groups?")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_append_read_sigkilled_ten_times_in_a_row_ends_exact(kind, tmp_path):
+    whole_log = tmp_path / "whole.log"
+    assert run_driver(kind, str(tmp_path / "whole"), 0, whole_log) == 0
+    whole = len(logged_requests(whole_log))
+    warehouse = str(tmp_path / "w")
+    rng = random.Random(f"sigkill-{kind}")
+
+    kills = 0
+    for attempt in range(10):
+        log = tmp_path / f"run{attempt}.log"
+        # Killed as a page arrives after one or two more commits: at most 20 of 30 pages.
+        if run_driver(kind, warehouse, rng.randint(1, 2), log) == 0:
+            break  # the read finished before this kill point
+        kills += 1
+    final = tmp_path / "final.log"
+    assert run_driver(kind, warehouse, 0, final) == 0
+
+    assert kills == 10
+    rows = read_rows(f"{warehouse}/lists/items")
+    ids = [row["id"] for row in rows]
+    assert ids == [f"row_{n:03d}" for n in range(ROWS)]  # keys: none missing, none twice
+    assert all(row["n"] == int(row["id"][4:]) for row in rows)  # content
+    # The last run read only what the ten killed runs had not committed.
+    assert 0 < len(logged_requests(final)) < whole

@@ -187,3 +187,37 @@ def test_a_staged_read_of_another_mode_is_discarded_not_resumed(tmp_path):
     assert source.inputs[-1].resume_state is None  # another mode: read from the start
     assert read_rows(result.table_uri) == sorted(rows(30), key=lambda r: r["id"])
     assert not (Path(result.table_uri) / STAGING_PATH).exists()
+
+
+@pytest.mark.parametrize("mode", ["full_refresh", "append"])
+def test_a_read_killed_after_its_last_batch_finishes_without_reading_again(
+    mode, tmp_path, monkeypatch
+):
+    # The last batch is committed (staged, for a full refresh), then the process dies before
+    # the commit that ends the sync: the swap, or the state that marks the read complete.
+    from headwater.warehouse import TableWriter
+
+    schema = make(mode)
+    schema.rows = [{**row, "updated_at": at(1)} for row in schema.rows]  # one value: no filter
+    source = MemorySource(schema)
+    ending = "replace" if mode == "full_refresh" else "commit_state"
+    real = getattr(TableWriter, ending)
+    calls = []
+
+    def dies_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Interrupted
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(TableWriter, ending, dies_once)
+    with pytest.raises(Interrupted):
+        sync(source, tmp_path)
+    schema.pages_read.clear()
+
+    result = sync(source, tmp_path)
+
+    assert schema.pages_read == []  # every row was committed: nothing to read again
+    ids = [row["id"] for row in read_rows(result.table_uri)]
+    assert ids == list(range(1, 31))  # the last page is not there twice
+    assert result.state.complete

@@ -339,6 +339,8 @@ class RowBatcher:
 
     ``shape`` is the table's shape, updated in place as batches bring new columns or wider
     types. Emits a ``page`` progress event for every list or Arrow table a source yields.
+    ``aligned`` ends batches only at resume points from the start, for a read known to yield
+    them (a resumed one); otherwise the first point switches to that.
 
     .. versionadded:: 0.1
     """
@@ -350,6 +352,7 @@ class RowBatcher:
         shape: TableShape,
         limits: BatchLimits,
         progress: ProgressSink,
+        aligned: bool = False,
     ) -> None:
         self.schema_name = schema_name
         self.shape = shape
@@ -366,19 +369,22 @@ class RowBatcher:
         # yields them at all, and Arrow batches held until the point that covers them.
         self._resume: dict[str, Any] | None = None
         self._exact = False
-        self._aligned = False
+        self._aligned = aligned
         self._ready: list[pa.RecordBatch] = []
         self.resume: dict[str, Any] | None = None
         """The resume state that covers the rows of every batch yielded so far."""
         self.resume_exact = False
         """Whether the last batch yielded ends exactly at :attr:`resume`."""
+        self.finished = False
+        """Whether the source has yielded everything: the batches from then on end the read."""
 
     def batches(self, items: Iterable[Any]) -> Iterator[pa.RecordBatch]:
         """Record batches of every row of ``items``, in order.
 
         After each batch is yielded, :attr:`resume` is the state of the last
-        :class:`~headwater.ResumePoint` whose rows the batches so far hold, and
-        :attr:`resume_exact` says whether this batch ends exactly there.
+        :class:`~headwater.ResumePoint` whose rows the batches so far hold,
+        :attr:`resume_exact` says whether this batch ends exactly there, and
+        :attr:`finished` whether the source has nothing more (this batch ends the read).
         """
         import pyarrow as pa
 
@@ -414,6 +420,8 @@ class RowBatcher:
                 raise self._not_a_row(item, "items()")
             if self._full():
                 yield self._flush()
+        # Every row is read: the batches from here hold the end of the read.
+        self.finished = True
         if self._count:
             yield self._flush()
         yield from self._release()

@@ -105,6 +105,7 @@ class _Resume:
     layout: Layout
     staged_sequence: int = 0
     staged_rows: int = 0
+    done: bool = False
 
     @classmethod
     def of(cls, state: SchemaState, field: IncrementalField | None) -> _Resume | None:
@@ -125,6 +126,7 @@ class _Resume:
             position=state.position,
             layout=state.layout,
             staged_sequence=state.sequence,
+            done=bool(document.get("done")),
         )
 
 
@@ -411,10 +413,15 @@ class _SchemaSync:
             shape=shape,
             limits=self.limits,
             progress=self.runtime.progress,
+            # A resumed read yields resume points: no batch of it may end between two, or
+            # its commit would carry no position and the next run would start over.
+            aligned=resume is not None,
         )
         if resume is not None:
             self._resumed(resume)
-        batches = batcher.batches(response.items())
+        # A read whose last batch was committed has nothing left: only its end is written.
+        items = () if resume is not None and resume.done else response.items()
+        batches = batcher.batches(items)
         if staged is not None:
             self._replace(batcher, batches, shape, tracker, staged, resume)
         else:
@@ -423,6 +430,8 @@ class _SchemaSync:
 
     def _resumed(self, resume: _Resume) -> None:
         staged = f", {resume.staged_rows} row(s) staged" if resume.staged_rows else ""
+        if resume.done:
+            staged += "; every row was committed, nothing is read again"
         self.runtime.progress.emit(
             ProgressEvent(
                 kind=ProgressKind.MESSAGE,
@@ -432,7 +441,14 @@ class _SchemaSync:
         )
 
     def _resume_document(self, batcher: RowBatcher, **extra: Any) -> dict[str, Any] | None:
-        """The resume state a batch's commit carries: the source's token and the read's bounds."""
+        """The resume state a batch's commit carries: the source's token and the read's bounds.
+
+        A batch that ends the read says so (``done``): a sync that dies before the commit
+        closing the read (the swap of a full refresh, the state marking it complete) then
+        finishes it without reading anything again.
+        """
+        if batcher.finished:
+            return {"token": {}, "done": True, **self._bounds, **extra}
         if batcher.resume is None:
             return None
         return {"token": batcher.resume, **self._bounds, **extra}
