@@ -83,12 +83,14 @@ class _SyncThread(threading.Thread):
 
 @attrs.frozen(kw_only=True)
 class SyncActivities:
-    """The activities of a worker. ``warehouse`` serves inputs that name none.
+    """The activities of a worker. ``warehouse`` serves inputs that name none;
+    ``batch_rows`` sets the rows per commit (the engine's default when ``None``).
 
     .. versionadded:: 0.2
     """
 
     warehouse: str
+    batch_rows: int | None = None
 
     @activity.defn(name=PLAN_ACTIVITY)
     def plan_connection(self, input: ConnectionSyncInput) -> ConnectionPlan:
@@ -110,7 +112,9 @@ class SyncActivities:
     def sync_schema(self, input: SchemaSyncInput) -> SchemaSummary:
         """``headwater.sync.sync_schema`` for one schema, heartbeating its progress."""
         from headwater.runtime import Runtime
-        from headwater.sync import sync_schema
+        from headwater.sync import BatchLimits, sync_schema
+
+        limits = BatchLimits(max_rows=self.batch_rows) if self.batch_rows else None
 
         info = activity.info()
         where = f"{input.sync.connection}.{input.schema}"
@@ -132,6 +136,7 @@ class SyncActivities:
                     warehouse,
                     runtime,
                     full_refresh=input.sync.full_refresh,
+                    limits=limits,
                 )
             )
             thread.start()

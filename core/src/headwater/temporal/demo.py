@@ -26,8 +26,8 @@ and the schedules are deleted. The tables stay in the warehouse, under
 ``CONNECTOR_temporal_demo``.
 
 A worker commits every ``10,000`` rows; the demo's tables hold a few hundred, so its workers
-commit every ``--batch-rows`` rows (100) instead, or no read would have a commit to continue
-from. It is the one thing the demo changes in the workers.
+commit every 100 rows instead (``headwater worker --batch-rows``), or no read would have a
+commit to continue from.
 
 .. versionadded:: 0.2
 """
@@ -69,7 +69,6 @@ __all__ = [
     "main",
     "off_tables",
     "secrets_as_references",
-    "worker_main",
 ]
 
 CONNECTION_SUFFIX = "_temporal_demo"
@@ -198,26 +197,6 @@ def off_tables(counts: Sequence[TableCount]) -> list[str]:
         for c in counts
         if not c.exact
     ]
-
-
-def worker_main(batch_rows: int) -> None:
-    """``headwater worker``, committing every ``batch_rows`` rows (see the module's note).
-
-    The engine takes its default :class:`~headwater.sync.BatchLimits` when the activity
-    passes none; the demo's workers get a smaller default. Nothing else changes.
-
-    .. versionadded:: 0.2
-    """
-    from headwater.cli import main
-    from headwater.sync import BatchLimits, engine
-
-    default = BatchLimits()
-
-    def limits(max_rows: int = batch_rows, max_bytes: int = default.max_bytes) -> BatchLimits:
-        return BatchLimits(max_rows=max_rows, max_bytes=max_bytes)
-
-    setattr(engine, "BatchLimits", limits)  # noqa: B010 - the demo's one change to workers
-    main()
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -565,7 +544,6 @@ def run_demo(
             ]
             _introduce(demo_run, server, skipped)
             configs, env = demo_run.write_configs()
-            boot = f"from headwater.temporal.demo import worker_main; worker_main({batch_rows})"
             for index in (1, 2):
                 worker = WorkerProcess(
                     server.address,
@@ -573,7 +551,7 @@ def run_demo(
                     warehouse=warehouse,
                     env=env,
                     log=folder / f"worker-{index}.log",
-                    boot=boot,
+                    batch_rows=batch_rows,
                 )
                 demo_run.workers.append(worker)
                 stack.callback(worker.stop, 10.0)

@@ -198,6 +198,7 @@ class WorkerProcess:
         graceful_shutdown: str = "5s",
         boot: str = WORKER_BOOT,
         timeout: float = 30.0,
+        batch_rows: int | None = None,
     ) -> None:
         self.log = log
         command = [
@@ -217,6 +218,7 @@ class WorkerProcess:
             str(max_concurrent),
             "--graceful-shutdown",
             graceful_shutdown,
+            *(["--batch-rows", str(batch_rows)] if batch_rows else []),
         ]
         with log.open("wb") as out:
             self.process = subprocess.Popen(

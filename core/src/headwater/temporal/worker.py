@@ -42,6 +42,8 @@ class WorkerSettings:
     warehouse: str
     max_concurrent_activities: int = 4
     graceful_shutdown: float = 30.0
+    batch_rows: int | None = None
+    """Rows per commit (``BatchLimits.max_rows``); ``None``: the engine's default."""
 
 
 async def run_worker(settings: WorkerSettings) -> None:
@@ -50,7 +52,7 @@ async def run_worker(settings: WorkerSettings) -> None:
     .. versionadded:: 0.2
     """
     client = await connect(settings.target)
-    activities = SyncActivities(warehouse=settings.warehouse)
+    activities = SyncActivities(warehouse=settings.warehouse, batch_rows=settings.batch_rows)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
