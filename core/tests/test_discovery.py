@@ -11,7 +11,7 @@ import pytest
 from headwater import discovery
 from headwater.errors import PluginError, PluginLoadError, UnknownConnectorError
 
-from conftest import run_cli, site_distributions, write_dist
+from conftest import CONNECTOR_INIT, run_cli, site_distributions, write_dist
 
 UNKNOWN_HOOK_INIT = """
     from headwater import hookimpl
@@ -33,6 +33,23 @@ def installed_json(payload, site):
     ours = site_distributions(site)
     return [c for c in payload["connectors"] if c["distribution"] in ours]
 
+
+EXITING_HOOK_INIT = """
+    import sys
+
+    from headwater import hookimpl
+
+    @hookimpl
+    def register_sources():
+        sys.exit("bye")
+"""
+
+PRINTING_INIT = (
+    """
+    print("hello from the plugin")
+"""
+    + CONNECTOR_INIT
+)
 
 RAISING_HOOK_INIT = """
     from headwater import hookimpl
@@ -89,6 +106,12 @@ def _break(kind, make_connector, site):
     if kind == "contract mismatch":
         make_connector("broken", contract="CONTRACT_MAJOR + 1")
         return "targets source contract 2, but this host (headwater 0.1.0) provides contract 1"
+    if kind == "exit at import":
+        make_connector("broken", init="import sys\nsys.exit(3)\n")
+        return "called sys.exit(3) while being imported"
+    if kind == "exiting hook":
+        make_connector("broken", init=EXITING_HOOK_INIT)
+        return "hook register_sources called sys.exit('bye')"
     if kind == "duplicate name":
         make_connector("broken", dist="connector-broken")
         make_connector("broken", dist="acme-broken", version="9.0")
@@ -101,6 +124,8 @@ FAILURE_KINDS = [
     "raising hook",
     "unknown hook",
     "contract mismatch",
+    "exit at import",
+    "exiting hook",
     "duplicate name",
 ]
 
@@ -356,3 +381,14 @@ def test_threads_opening_one_connector_at_once_all_get_it(make_connector, regist
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(open_acme, range(4))) == ["acme"] * 4
+
+
+def test_a_plugin_printing_at_import_leaves_json_output_parseable(make_connector, site):
+    make_connector("chatty", init=PRINTING_INIT)
+
+    result = run_cli("connectors", "--json")
+
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)  # the plugin's print went to stderr
+    assert [c["name"] for c in installed_json(payload, site)] == ["chatty"]
+    assert "hello from the plugin" in result.stderr

@@ -11,12 +11,14 @@ paths). A plugin that fails in any way becomes a :class:`LoadProblem` and is ski
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.metadata
 import os
+import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +114,12 @@ class Connector:
 
     def _import(self, path: str, what: str) -> Any:
         try:
-            return import_path(path)
+            with _plugin_code():
+                return import_path(path)
+        except SystemExit as exc:
+            raise PluginError(
+                f"{self._origin()}: its {what} {path} called {_exited(exc)} while being imported"
+            ) from None
         except Exception as exc:
             raise PluginError(
                 f"{self._origin()}: cannot import its {what} {path}: {_one_line(exc)}"
@@ -164,6 +171,21 @@ def _plugins_from_entry_points(
             _Plugin(name=ep.name, distribution=name, version=version, load=ep.load),
         )
     return sorted(plugins.values(), key=lambda p: (p.name, p.distribution or ""))
+
+
+@contextlib.contextmanager
+def _plugin_code() -> Iterator[None]:
+    """Plugin code (an import, a hook) runs with its prints sent to stderr.
+
+    A command's stdout may be JSON a script reads (``headwater connectors --json``): a plugin
+    that prints while it is imported must not corrupt it.
+    """
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def _exited(exc: SystemExit) -> str:
+    return f"sys.exit({exc.code!r})"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -321,8 +343,13 @@ class Registry:
         self.raise_if_strict()
 
     def _load_plugin(self, plugin: _Plugin) -> None:
+        # SystemExit too: a plugin that exits while it is imported must not end the host.
         try:
-            module = plugin.load()
+            with _plugin_code():
+                module = plugin.load()
+        except SystemExit as exc:
+            self._fail(plugin, f"called {_exited(exc)} while being imported")
+            return
         except Exception as exc:
             self._fail(plugin, f"import failed: {_one_line(exc)}")
             return
@@ -344,7 +371,11 @@ class Registry:
             self._fail(plugin, f"invalid hook implementation: {_one_line(exc)}")
             return
         try:
-            specs = self._call_own(plugin.name, "register_sources")
+            with _plugin_code():
+                specs = self._call_own(plugin.name, "register_sources")
+        except SystemExit as exc:
+            self._fail(plugin, f"hook register_sources called {_exited(exc)}")
+            return
         except Exception as exc:
             self._fail(plugin, f"hook register_sources raised {_one_line(exc)}")
             return
@@ -418,15 +449,21 @@ class Registry:
 
     def _call_isolated(self, impl: Any, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         try:
-            result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-        except Exception as exc:
+            with _plugin_code():
+                result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except (Exception, SystemExit) as exc:
             plugin = self._plugin_named(impl.plugin_name)
+            what = (
+                f"called {_exited(exc)}"
+                if isinstance(exc, SystemExit)
+                else f"raised {_one_line(exc)}"
+            )
             self._record(
                 LoadProblem(
                     plugin=impl.plugin_name,
                     distribution=plugin.distribution if plugin else None,
                     version=plugin.version if plugin else None,
-                    reason=f"hook {hook_name} raised {_one_line(exc)}",
+                    reason=f"hook {hook_name} {what}",
                 )
             )
             self.raise_if_strict()
