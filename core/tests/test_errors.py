@@ -18,6 +18,7 @@ from headwater.errors import (
     classify,
     error_for_status,
     redact_url,
+    user_message,
 )
 
 
@@ -166,3 +167,24 @@ def test_a_foreign_link_error_has_its_own_kind():
 def test_source_errors_count_one_attempt_unless_retried():
     assert error_for_status(503).attempts == 1
     assert error_for_status(503).retry_after is None
+
+
+REVOKED = ErrorRule(kind=ErrorKind.AUTHENTICATION, message="The token was revoked: make a new one")
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (
+            AuthenticationError("HTTP 401 for https://x.test/a", status=401),
+            "The token was revoked: make a new one (HTTP 401 for https://x.test/a)",
+        ),
+        (ServerError("HTTP 503 for https://x.test/a", status=503), "HTTP 503 for https://x.test/a"),
+        (
+            AuthenticationError("The token was revoked: make a new one", status=401),
+            "The token was revoked: make a new one",  # said once
+        ),
+    ],
+)
+def test_a_user_reads_the_connector_s_message_then_the_error_s(error, shown):
+    assert user_message(error, [REVOKED]) == shown

@@ -148,3 +148,87 @@ def test_a_bad_warehouse_or_connection_is_a_one_line_error(tmp_path, args, messa
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+REJECTING_SOURCE = """
+    from headwater import ErrorKind, Source, SourceConfig, SourceResponse, SourceSchema
+    from headwater.errors import AuthenticationError, ErrorRule
+
+    class RejectingSource(Source):
+        source_type = "rejecting"
+
+        def get_source_config(self):
+            return SourceConfig(label="Rejecting")
+
+        def validate_credentials(self, config, runtime):
+            return True, None
+
+        def get_schemas(self, config, runtime):
+            return [SourceSchema(name="items")]
+
+        def get_non_retryable_errors(self):
+            return [
+                ErrorRule(
+                    kind=ErrorKind.AUTHENTICATION,
+                    message="The Rejecting token was revoked: create a new one in Settings",
+                )
+            ]
+
+        def source_for_pipeline(self, config, inputs, runtime):
+            def items():
+                url = "https://api.rejecting.test/items"
+                raise AuthenticationError(f"HTTP 401 for {url}", status=401)
+                yield
+
+            return SourceResponse(name=inputs.schema_name, items=items)
+"""
+
+CONFIG_CLASS = """
+    import attrs
+
+    @attrs.frozen(kw_only=True)
+    class RejectingConfig:
+        pass
+"""
+
+REJECTING_INIT = """
+    from headwater import CONTRACT_MAJOR, SourceSpec, hookimpl
+
+    @hookimpl
+    def register_sources():
+        return [SourceSpec(
+            source_type="rejecting",
+            contract_major=CONTRACT_MAJOR,
+            label="Rejecting",
+            load="connector_rejecting.source:RejectingSource",
+            release_status="beta",
+        )]
+"""
+
+
+def test_a_failing_schema_shows_the_connector_s_message_then_the_api_s(site, tmp_path):
+    from conftest import write_dist
+
+    write_dist(
+        site,
+        "connector-rejecting",
+        "1.0.0",
+        entry_points={"rejecting": "connector_rejecting"},
+        files={
+            "connector_rejecting/__init__.py": REJECTING_INIT,
+            "connector_rejecting/source.py": REJECTING_SOURCE,
+            "connector_rejecting/_config.py": CONFIG_CLASS,
+        },
+    )
+    config = tmp_path / "rejecting.toml"
+    config.write_text("[source]\n")
+
+    result = run_cli(
+        "sync", "rejecting", "--config", str(config), "--warehouse", str(tmp_path / "w")
+    )
+
+    assert result.returncode != 0
+    assert (
+        "The Rejecting token was revoked: create a new one in Settings"
+        " (HTTP 401 for https://api.rejecting.test/items)"
+    ) in " ".join(result.stderr.split())

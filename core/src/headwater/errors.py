@@ -90,6 +90,7 @@ __all__ = [
     "classify",
     "error_for_status",
     "redact_url",
+    "user_message",
 ]
 
 
@@ -482,6 +483,19 @@ def classify(error: BaseException, rules: Iterable[ErrorRule]) -> ErrorRule | No
         if rule.matches(error):
             return rule
     return None
+
+
+def user_message(error: BaseException, rules: Iterable[ErrorRule]) -> str:
+    """What a user reads when ``error`` ends a schema: the connector's message for it (the
+    first rule that matches, see :func:`classify`), then the error's own words.
+
+    .. versionadded:: 0.2
+    """
+    text = str(error)
+    rule = classify(error, rules)
+    if rule is None or rule.message in text:
+        return text
+    return f"{rule.message} ({text})"
 
 
 # --- redaction ---------------------------------------------------------------------------------

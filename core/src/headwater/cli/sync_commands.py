@@ -215,13 +215,17 @@ def sync_command(
         quiet=quiet,
         log_format=log_format,
     )
+    from headwater.errors import user_message
+
+    # The connector's own words for a failure it knows (a rejected token, a missing scope).
+    rules = list(target.source.get_non_retryable_errors())
     with output:
         for schema in target.schemas:
             output.started(schema.name)
             try:
                 result = _sync_one(target, schema, warehouse, output.runtime, full_refresh)
             except HeadwaterError as error:
-                output.failed(schema.name, str(error))
+                output.failed(schema.name, user_message(error, rules))
                 continue
             output.finished(schema.name, result)
     _report_failures(output.failures, len(target.schemas))

@@ -37,6 +37,7 @@ from headwater.errors import (
     SourceError,
     StateError,
     classify,
+    user_message,
 )
 
 __all__ = [
@@ -89,12 +90,9 @@ def to_application_error(
     .. versionadded:: 0.2
     """
     rules = list(rules)
-    rule = classify(error, rules)
     permanent = is_permanent(error, rules)
     if isinstance(error, HeadwaterError):
-        message = str(error)
-        if rule is not None and rule.message not in message:
-            message = f"{rule.message} ({message})"
+        message = user_message(error, rules)
     else:
         # Not one of ours: its message could hold anything, a secret included.
         message = f"unexpected {type(error).__name__} (see the worker's log)"
