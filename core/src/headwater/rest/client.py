@@ -391,11 +391,18 @@ class RestClient:
         if self.config.foreign_links is ForeignLinks.FOLLOW_WITHOUT_CREDENTIALS:
             self.runtime.logger.info("following %s without credentials", shown)
             return False
+        # The advice for the connector's author goes to the log; the error is for the user.
+        self.runtime.logger.debug(
+            "%s: if the API documents links to %s, the connector may follow them without"
+            " credentials: ClientConfig(foreign_links=ForeignLinks.FOLLOW_WITHOUT_CREDENTIALS)",
+            label,
+            show_origin(origin),
+        )
         raise ForeignOriginError(
-            f"{label}: the API pointed to {shown}, on {show_origin(origin)}, but credentials"
-            f" are only sent to {show_origin(self.origin)}, so it was not followed. If the API"
-            " documents links to that host, set ClientConfig(foreign_links="
-            "ForeignLinks.FOLLOW_WITHOUT_CREDENTIALS) to follow them without credentials",
+            f"{label}: the API sent a link to another host ({shown}, on {show_origin(origin)});"
+            f" the connector sends credentials only to {show_origin(self.origin)}, so it refused"
+            " to follow it. Nothing was sent there. Tell the connector's author: the API may"
+            " have moved its pages",
             url=shown,
         )
 
