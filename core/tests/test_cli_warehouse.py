@@ -69,10 +69,40 @@ def test_tables_prints_a_table_for_people(warehouse):
 
 
 def test_an_empty_warehouse_has_no_tables(tmp_path):
-    result = run_cli("tables", "-w", str(tmp_path / "nothing"))
+    (tmp_path / "empty").mkdir()
+
+    result = run_cli("tables", "-w", str(tmp_path / "empty"))
 
     assert result.returncode == 0
     assert result.stdout.startswith("No tables in ")
+
+
+@pytest.mark.parametrize(("make", "what"), [(None, "does not exist"), ("file", "is not a folder")])
+@pytest.mark.parametrize("command", [["tables"], ["maintain"], ["query", "select 1"]])
+def test_a_warehouse_that_is_not_a_folder_is_a_one_line_error(tmp_path, make, what, command):
+    path = tmp_path / "typo"
+    if make == "file":
+        path.write_text("")
+
+    result = run_cli(*command, "-w", str(path))
+
+    assert result.returncode == 2
+    assert f"no warehouse at {path}: {path} {what}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tables", "--warehouse", ""],
+        ["sync", "example", "--config", "examples/example.toml", "--warehouse", " "],
+        ["sync", "example", "--config", "examples/example.toml", "--connection", ""],
+    ],
+)
+def test_an_empty_warehouse_or_connection_is_refused(args):
+    result = run_cli(*args)
+
+    assert result.returncode == 2
+    assert "is empty; give a value or leave the option out for its default" in result.stderr
 
 
 @pytest.mark.parametrize(

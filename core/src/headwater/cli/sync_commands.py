@@ -73,14 +73,25 @@ def warehouse_option(
         show_default=True,
         envvar=WAREHOUSE_ENV,
         show_envvar=True,
+        callback=_not_blank,
         help=help,
     )
+
+
+def _not_blank(context: click.Context, parameter: click.Parameter, value: str | None) -> Any:
+    # An empty value would quietly mean "here" (a warehouse) or "the default" (a connection).
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "is empty; give a value or leave the option out for its default", context, parameter
+        )
+    return value
 
 
 _warehouse_option = warehouse_option()
 _connection_option = click.option(
     "--connection",
     default=None,
+    callback=_not_blank,
     help="Folder of this connection's tables; default: the config's `connection`, else NAME.",
 )
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from headwater.cli.app import UserError
-from headwater.cli.sync_commands import warehouse_option
+from headwater.cli.sync_commands import WAREHOUSE_ENV, warehouse_option
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,8 +41,17 @@ _warehouse_option = warehouse_option(
 
 def _tables(warehouse: str) -> list[tuple[str, str, TableLocation]]:
     from headwater.warehouse.inventory import find_tables
+    from headwater.warehouse.location import is_object_store, warehouse_root
 
     try:
+        if not is_object_store(warehouse):
+            root = Path(warehouse_root(warehouse))
+            if not root.is_dir():
+                what = "is not a folder" if root.exists() else "does not exist"
+                raise UserError(
+                    f"no warehouse at {warehouse}: {root} {what} (run `headwater sync` first,"
+                    f" or check --warehouse / {WAREHOUSE_ENV})"
+                )
         return find_tables(warehouse)
     except (ValueError, OSError) as error:
         raise UserError(str(error)) from None
