@@ -73,3 +73,55 @@ def test_the_builtin_resolvers_are_env_and_file() -> None:
     assert dict(BUILTIN_RESOLVERS) == {"env": resolve_env, "file": resolve_file}
     with pytest.raises(TypeError):
         BUILTIN_RESOLVERS["vault"] = resolve_env  # type: ignore[index]
+
+
+def test_file_refuses_a_fifo_instead_of_waiting_on_it(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "token"
+    os.mkfifo(fifo)
+
+    with pytest.raises(LookupError, match="is not a regular file"):
+        resolve_file(str(fifo))
+
+
+def test_file_refuses_a_file_too_large_to_be_a_credential(tmp_path: Path) -> None:
+    from headwater.config.secrets import MAX_SECRET_FILE
+
+    big = tmp_path / "token"
+    big.write_text("x" * (MAX_SECRET_FILE + 1))
+
+    with pytest.raises(LookupError, match="more than a credential"):
+        resolve_file(str(big))
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("evn:GITHUB_TOKEN", "'evn:' is no reference prefix (did you mean env:GITHUB_TOKEN?)"),
+        ("ENV:GITHUB_TOKEN", "references are lower case: write env:GITHUB_TOKEN"),
+        ("env:", "the 'env' reference names nothing; write env:NAME"),
+        ("File:~/.secrets/token", "references are lower case: write file:~/.secrets/token"),
+        ("fiel:/run/secrets/token", "did you mean file:/run/secrets/token?"),
+    ],
+)
+def test_a_mistyped_reference_is_refused_not_sent_as_the_value(value: str, problem: str) -> None:
+    from headwater.config.references import resolve_references
+
+    _, problems = resolve_references({"token": value}, BUILTIN_RESOLVERS)
+
+    assert len(problems) == 1
+    assert problems[0].path == "$.token"
+    assert problem in problems[0].message
+
+
+@pytest.mark.parametrize(
+    "value", ["https://api.example.com", "ghp_abc:def", "en:US", "a:b", "12:30", "plain"]
+)
+def test_values_that_only_contain_a_colon_pass_through(value: str) -> None:
+    from headwater.config.references import resolve_references
+
+    resolved, problems = resolve_references({"field": value}, BUILTIN_RESOLVERS)
+
+    assert problems == []
+    assert resolved == {"field": value}

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["resolve_references"]
 
 _REFERENCE = re.compile(r"^([a-z][a-z0-9_]*):(.+)$", re.DOTALL)
+# What a mistyped reference looks like: a word before the colon, and after it an environment
+# variable name or a path. Such a value is refused rather than sent to an API as a token.
+_LOOKALIKE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*|[~./].*)?$", re.DOTALL)
 
 
 def resolve_references(
@@ -61,6 +64,9 @@ def _resolve(
         return value
     match = _REFERENCE.match(value)
     if match is None or match.group(1) not in resolvers:
+        mistake = _mistyped(value, resolvers)
+        if mistake:
+            problems.append(ConfigProblem(path=path, message=mistake))
         return value
     prefix, argument = match.groups()
     try:
@@ -80,3 +86,29 @@ def _resolve(
             )
         )
     return value
+
+
+def _mistyped(value: str, resolvers: Mapping[str, SecretResolver]) -> str | None:
+    """Why ``value`` looks like a reference that will not resolve, or ``None``.
+
+    ``"ENV:TOKEN"`` (references are lower case), ``"env:"`` (names nothing) and
+    ``"evn:TOKEN"`` (one letter off a known prefix) would otherwise be used as the value
+    itself: a config's secret sent to an API as the literal text.
+    """
+    import difflib
+
+    match = _LOOKALIKE.match(value)
+    if match is None:
+        return None
+    prefix, argument = match.group(1), match.group(2) or ""
+    if prefix in resolvers:
+        return f"the {quote(prefix)} reference names nothing; write {prefix}:NAME"
+    if prefix.lower() in resolvers:
+        return f"references are lower case: write {prefix.lower()}:{argument}"
+    close = difflib.get_close_matches(prefix, list(resolvers), n=1, cutoff=0.6)
+    if len(prefix) >= 3 and close and argument:
+        return (
+            f"{quote(prefix + ':')} is no reference prefix (did you mean {close[0]}:{argument}?);"
+            f" known prefixes: {', '.join(sorted(resolvers))}"
+        )
+    return None

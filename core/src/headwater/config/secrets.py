@@ -10,6 +10,7 @@ what is missing, never what it found.
 from __future__ import annotations
 
 import os
+import stat
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,13 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from headwater.hookspecs import SecretResolver
 
-__all__ = ["BUILTIN_RESOLVERS", "resolve_env", "resolve_file"]
+__all__ = ["BUILTIN_RESOLVERS", "MAX_SECRET_FILE", "resolve_env", "resolve_file"]
+
+MAX_SECRET_FILE: Final = 64 * 1024
+"""The largest secret file read, in bytes: a key or certificate bundle fits, a log does not.
+
+.. versionadded:: 0.2
+"""
 
 
 def resolve_env(name: str) -> str:
@@ -38,12 +45,23 @@ def resolve_env(name: str) -> str:
 def resolve_file(path: str) -> str:
     """The text of the file at ``path`` (``"file:~/.secrets/github"``), ``~`` expanded.
 
-    One trailing newline is removed: editors add one, and no credential ends with it.
+    One trailing newline is removed: editors add one, and no credential ends with it. Only a
+    regular file of at most :data:`MAX_SECRET_FILE` bytes is read.
 
     .. versionadded:: 0.1
     """
+    target = Path(path).expanduser()
     try:
-        text = Path(path).expanduser().read_text(encoding="utf-8")
+        info = target.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or a device would block or never end.
+            raise LookupError(f"secret file {path} is not a regular file")
+        if info.st_size > MAX_SECRET_FILE:
+            raise LookupError(
+                f"secret file {path} holds {info.st_size:,} bytes, more than a credential"
+                f" ({MAX_SECRET_FILE:,} at most)"
+            )
+        text = target.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise LookupError(f"secret file {path} is not UTF-8 text") from None
     except OSError as error:
