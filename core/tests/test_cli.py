@@ -49,6 +49,16 @@ def test_check_exits_with_the_credential_verdict(acme, tmp_path, token, code, st
     assert text in getattr(result, stream)
 
 
+@pytest.mark.parametrize("token", ["good", "bad"])
+def test_check_refuses_schema_choices_sync_would_refuse(acme, tmp_path, token):
+    config = write_config(tmp_path, GOOD + "\n[schemas.isues]\nenabled = false\n")
+
+    result = run_cli("check", "acme", "--config", str(config), env={"ACME_TOKEN": token})
+
+    assert result.returncode == 2
+    assert "unknown schema 'isues' (did you mean 'issues'?) @ $.schemas.isues" in result.stderr
+
+
 BAD_FILES = [
     (
         "[source]\ntoken = 'env:ACME_TOKEN'\n",

@@ -203,15 +203,36 @@ def _runtime() -> Any:
 @click.argument("name")
 @_config_option
 def check_command(name: str, config_path: Path) -> None:
-    """Validate a config and check its credentials against the API (exit 0 ok, 1 not)."""
+    """Validate a config and check its credentials against the API (exit 0 ok, 1 not).
+
+    Everything `sync` validates is checked: the fields, then the [schemas.NAME] choices
+    (unknown names, modes, incremental fields; exit 2), then the credentials.
+    """
+    from headwater.config import check_schema_choices
+
     opened = _open(name)
     user_config = _user_config(opened, config_path)
-    ok, message = opened.source.validate_credentials(user_config.source, _runtime())
-    if ok:
-        click.echo(f"ok: {name} accepted the credentials in {config_path}")
-        return
-    click.echo(f"failed: {message or 'the credentials were rejected'}", err=True)
-    raise SystemExit(1)
+    runtime = _runtime()
+    # The catalog needs no credentials; schemas that depend on the account are listed once
+    # the credentials are known to work.
+    catalog = opened.source.get_catalog_schemas()
+    if catalog is not None:
+        _raise_for_choices(check_schema_choices(user_config.schemas, catalog), config_path)
+    ok, message = opened.source.validate_credentials(user_config.source, runtime)
+    if not ok:
+        click.echo(f"failed: {message or 'the credentials were rejected'}", err=True)
+        raise SystemExit(1)
+    if catalog is None:
+        offered = list(opened.source.get_schemas(user_config.source, runtime))
+        _raise_for_choices(check_schema_choices(user_config.schemas, offered), config_path)
+    click.echo(f"ok: {name} accepted the credentials in {config_path}")
+
+
+def _raise_for_choices(problems: list[Any], config_path: Path) -> None:
+    from headwater.errors import ConfigError
+
+    if problems:
+        raise ConfigError(problems, context=str(config_path))
 
 
 @click.command("schemas")
