@@ -137,6 +137,27 @@ def test_start_date_becomes_an_aware_utc_datetime(
     assert config.start_date.utcoffset() == dt.timedelta(0)
 
 
+@pytest.mark.parametrize(
+    "toml_value", ["0001-01-01", "0001-01-01T00:30:00+01:00", "1969-12-31", "9999-12-31"]
+)
+def test_a_start_date_out_of_range_is_a_problem_not_an_overflow(
+    config_class: type[Any], write: Any, toml_value: str
+) -> None:
+    problems = problems_of(write(f"start_date = {toml_value}\n{VALID_SOURCE}"), config_class)
+
+    assert problems == ["expected a date from 1970-01-01 to 2999-12-31 @ $.start_date"]
+
+
+@pytest.mark.parametrize("depth", [33, 500, 3000])
+def test_values_nested_too_deep_are_a_problem_not_a_recursion_error(
+    config_class: type[Any], write: Any, depth: int
+) -> None:
+    nested = "[" * depth + "]" * depth
+    problems = problems_of(write(f"{VALID_SOURCE}\nextra = {nested}\n"), config_class)
+
+    assert problems == ["values nest more than 32 levels deep @ $"]
+
+
 @pytest.mark.parametrize("toml_value", ['"yesterday"', "10:30:00", "5", '"2024-13-01"', "true"])
 def test_start_date_that_is_no_date_is_a_problem(
     config_class: type[Any], write: Any, toml_value: str

@@ -206,11 +206,41 @@ def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
             context=context,
         ) from None
     try:
-        return tomllib.loads(text)
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(
             [ConfigProblem(path="$", message=_toml_message(str(error)))], context=context
         ) from None
+    except RecursionError:
+        parsed = None
+    if parsed is None or _depth(parsed) > MAX_DEPTH:
+        raise ConfigError(
+            [ConfigProblem(path="$", message=f"values nest more than {MAX_DEPTH} levels deep")],
+            context=context,
+        )
+    return parsed
+
+
+MAX_DEPTH = 32
+"""How deep tables and arrays of a config file may nest; no connector's fields come close.
+
+.. versionadded:: 0.2
+"""
+
+
+def _depth(value: object) -> int:
+    # Iterative: the point is to refuse what recursion would choke on.
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def _toml_message(detail: str) -> str:
@@ -241,21 +271,39 @@ def _connection(value: object, problems: list[ConfigProblem]) -> str | None:
     return None
 
 
+_EARLIEST_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_LATEST_START = dt.datetime(2999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+
+
 def _start_date(value: object, problems: list[ConfigProblem]) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = dt.datetime.fromisoformat(value)
+    moment: dt.datetime | None = None
     # datetime is a date subclass: test it first.
     if isinstance(value, dt.datetime):
         # A local (naive) date-time in a config file is read as UTC: syncs run on servers
         # whose local zone should not change which rows are imported.
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+        try:
+            moment = (
+                value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+            )
+        except OverflowError:
+            moment = dt.datetime.min.replace(tzinfo=dt.UTC)
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+    if moment is not None:
+        if _EARLIEST_START <= moment <= _LATEST_START:
+            return moment
+        problems.append(
+            ConfigProblem(
+                path="$.start_date",
+                message="expected a date from 1970-01-01 to 2999-12-31",
+            )
+        )
+        return None
     problems.append(
         ConfigProblem(
             path="$.start_date",
