@@ -324,3 +324,38 @@ def test_an_unreachable_object_store_is_one_clear_error(s3, args):
     assert "Traceback" not in result.stderr
     assert "\x1b[" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory, warehouse):
+    """A warehouse whose folder `elsewhere` is a link to another warehouse's connection."""
+    root = tmp_path_factory.mktemp("linked")
+    (root / "elsewhere").symlink_to(warehouse / "example", target_is_directory=True)
+    (root / "mine").mkdir()
+    return root
+
+
+def test_tables_and_query_skip_a_folder_that_leads_outside_the_warehouse(linked):
+    listed = run_cli("tables", "-w", str(linked), "--json")
+    queried = run_cli("query", "-w", str(linked), "select count(*) from elsewhere.orders")
+
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+    assert "skipped elsewhere.orders: the table folder" in listed.stderr
+    assert "leads outside the warehouse" in listed.stderr
+    assert queried.returncode == 2
+
+
+def test_sync_and_maintain_refuse_to_write_outside_the_warehouse(linked, warehouse):
+    before = {p: p.stat().st_mtime_ns for p in (warehouse / "example").rglob("*")}
+
+    synced = run_cli(
+        "sync", "example", "--config", str(EXAMPLE), "-w", str(linked),
+        "--connection", "elsewhere",
+    )  # fmt: skip
+    maintained = run_cli("maintain", "-w", str(linked))
+
+    assert synced.returncode == 2
+    assert "leads outside the warehouse" in synced.stderr
+    assert maintained.returncode == 0, maintained.stderr
+    assert {p: p.stat().st_mtime_ns for p in (warehouse / "example").rglob("*")} == before

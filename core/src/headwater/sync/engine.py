@@ -203,12 +203,15 @@ def sync_schema(
     source, written_by = open_source(connector)
     info = source_schema or _find_schema(source, config, schema, runtime)
     plan = plan_sync(info, config.schemas.get(schema), rewrite=full_refresh)
-    location = table_location(
-        warehouse_uri,
-        config.connection or source.source_type,
-        schema,
-        storage_options=storage_options,
-    )
+    try:
+        location = table_location(
+            warehouse_uri,
+            config.connection or source.source_type,
+            schema,
+            storage_options=storage_options,
+        )
+    except ValueError as error:
+        raise SyncError(str(error)) from None
     purpose = f"headwater sync {source.source_type} {schema}"
     with lock_table(location, clock=runtime.clock, purpose=purpose) as lock:
         run = _SchemaSync(

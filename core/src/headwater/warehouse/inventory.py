@@ -16,6 +16,7 @@ candidate folder), never a walk over every data file.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ from headwater.warehouse.location import (
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
+
+_log = logging.getLogger("headwater.warehouse")
 
 __all__ = ["TableSummary", "find_tables", "summarize_table"]
 
@@ -99,7 +102,8 @@ def find_tables(
     object-store client (credentials otherwise come from the environment) and are kept in
     each location. A folder whose name Headwater could not have written (see
     :func:`~headwater.warehouse.location.table_location`) is not one of its tables and is
-    left out.
+    left out; so is one that leads outside the warehouse through a symbolic link, with a
+    warning.
 
     :raises ValueError: for a warehouse URI with an unknown scheme.
     :raises OSError: when the object store cannot be listed (a missing bucket, no
@@ -118,7 +122,9 @@ def find_tables(
             location = table_location(
                 warehouse, connection, schema, storage_options=storage_options
             )
-        except ValueError:
+        except ValueError as error:
+            if "leads outside the warehouse" in str(error):
+                _log.warning("skipped %s.%s: %s", connection, schema, error)
             continue
         found.append((connection, schema, location))
     return found

@@ -123,8 +123,9 @@ def table_location(
 
     ``warehouse`` is what :func:`warehouse_root` takes.
 
-    :raises ValueError: when the connection or schema name cannot be a folder name, or the
-        warehouse URI has a scheme Headwater does not know.
+    :raises ValueError: when the connection or schema name cannot be a folder name, the
+        warehouse URI has a scheme Headwater does not know, or a local table folder leads
+        outside the warehouse through a symbolic link.
 
     .. versionadded:: 0.1
     """
@@ -138,7 +139,17 @@ def table_location(
     options = dict(storage_options or {})
     if is_object_store(root):
         return TableLocation(uri=f"{root}/{connection}/{schema}", storage_options=options)
-    return TableLocation(uri=str(Path(root) / connection / schema), storage_options=options)
+    folder = Path(root) / connection / schema
+    # A symbolic link inside the warehouse could lead anywhere: a sync would write there and
+    # `maintain` would vacuum there. Every table folder must stay under the warehouse root.
+    target = folder.resolve()
+    if not target.is_relative_to(root):
+        raise ValueError(
+            f"the table folder {folder} leads outside the warehouse (to {target}, through a"
+            f" symbolic link); Headwater reads and writes only inside {root}: remove the link"
+            " or make the warehouse the folder it points to"
+        )
+    return TableLocation(uri=str(folder), storage_options=options)
 
 
 def _without_query(match: re.Match[str]) -> str:
