@@ -166,8 +166,6 @@ def _target(
 def _report_failures(failures: Sequence[tuple[str, str]], total: int) -> None:
     if not failures:
         return
-    if total == 1:
-        raise UserError(failures[0][1])
     names = ", ".join(name for name, _ in failures)
     raise UserError(f"{len(failures)} of {total} schemas failed: {names} (see above)")
 

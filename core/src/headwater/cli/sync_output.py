@@ -151,6 +151,10 @@ class SyncOutput:
 
             stderr = Console(file=sys.stderr)
             stdout = Console(file=sys.stdout)
+            # Piped or logged, a line stays one line: a script or a log search would find a
+            # URL or a message cut at 80 columns in two.
+            if not stderr.is_terminal:
+                stderr = Console(file=sys.stderr, soft_wrap=True)
         return cls(
             name=name,
             schemas=schemas,
@@ -231,8 +235,8 @@ class SyncOutput:
         )
         if self._json is not None:
             self._json.write("schema_failed", schema=schema, error=message)
-        if len(self.schemas) > 1:
-            if self._stderr is not None:
-                self._stderr.print(f"{schema}: failed: {message}", markup=False, highlight=False)
-            else:
-                click.echo(f"{schema}: failed: {message}", err=True)
+        # One line per failure, always naming the schema, whatever the number of schemas.
+        if self._stderr is not None:
+            self._stderr.print(f"{schema}: failed: {message}", markup=False, highlight=False)
+        else:
+            click.echo(f"{schema}: failed: {message}", err=True)
