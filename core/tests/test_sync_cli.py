@@ -233,3 +233,19 @@ def test_a_failing_schema_shows_the_connector_s_message_then_the_api_s(site, tmp
         "items: failed: The Rejecting token was revoked: create a new one in Settings"
         " (HTTP 401 for https://api.rejecting.test/items)"
     ) in result.stderr.splitlines()
+
+
+def test_a_table_that_cannot_be_written_fails_typed_and_the_others_still_sync(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    (warehouse / "example").mkdir(parents=True)
+    (warehouse / "example" / "orders").write_text("not a folder")
+
+    result = sync("--warehouse", str(warehouse))
+
+    assert result.returncode == 2
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["events", "customers"]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("orders:")]
+    assert line.startswith(f"orders: failed: cannot lock the table {warehouse}/example/orders:")
+    assert "Not a directory" in line
+    assert "check that the warehouse folder exists as a folder, is writable" in line
+    assert "unexpected" not in result.stderr

@@ -631,3 +631,39 @@ def test_an_interleaved_schema_moves_its_watermark_only_at_completion(warehouse)
     assert source.inputs[1].db_incremental_field_earliest_value is None
     assert done.watermark == at(7)
     assert [r["id"] for r in read_rows(table(warehouse).table_uri)] == list(range(1, 8))
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OSError(30, "Read-only file system"),
+        OSError(28, "No space left on device"),
+    ],
+    ids=["read-only", "full"],
+)
+def test_a_storage_failure_while_writing_is_a_warehouse_error_and_keeps_the_table(
+    warehouse, monkeypatch, failure
+):
+    import deltalake
+
+    from headwater.errors import WarehouseError
+
+    items = MemorySchema(name="items", page_size=2)
+    items.rows = [{"id": n, "updated_at": at(n)} for n in range(1, 7)]
+    source = MemorySource(items)
+    sync(source, "items", warehouse, limits=BatchLimits(max_rows=2))
+    before = read_rows(table(warehouse).table_uri)
+    items.put(id=7, updated_at=at(7))
+
+    def failing(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(deltalake.DeltaTable, "merge", failing)
+    with pytest.raises(WarehouseError) as raised:
+        sync(source, "items", warehouse, limits=BatchLimits(max_rows=2))
+
+    assert failure.strerror in str(raised.value)
+    assert "Nothing was committed by this step" in str(raised.value)
+    assert raised.value.path == f"{warehouse}/mem/items"
+    monkeypatch.undo()
+    assert read_rows(table(warehouse).table_uri) == before  # the last commit, whole

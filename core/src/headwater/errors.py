@@ -14,7 +14,8 @@ The hierarchy::
     │   │   └── PrimaryKeyError             a row's primary key is missing or null
     │   ├── StateError                      a table's sync state is unreadable, lost or too new
     │   ├── LayoutChangedError              keys, incremental field or partitioning changed
-    │   └── TableLockedError                another sync is writing the same table
+    │   ├── TableLockedError                another sync is writing the same table
+    │   └── WarehouseError (OSError)        the warehouse cannot be written (disk, folder, store)
     └── SourceError                         talking to a source's API failed
         ├── HTTPStatusError                 the API answered with an error status
         │   ├── AuthenticationError         401: credentials are missing or wrong
@@ -87,6 +88,7 @@ __all__ = [
     "TableLockedError",
     "TokenEndpointError",
     "UnknownConnectorError",
+    "WarehouseError",
     "classify",
     "error_for_status",
     "redact_url",
@@ -211,6 +213,24 @@ class TableLockedError(SyncError):
 
 
 # --- talking to APIs ---------------------------------------------------------------------------
+
+
+class WarehouseError(SyncError, OSError):
+    """The warehouse could not be read or written: a read-only or full disk, a path that is a
+    file, a folder without permission, an object store that is unreachable or refuses the
+    credentials. ``path`` is the table (or file) concerned, ``reason`` the system's words in
+    one line. Nothing was committed by the step that failed.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, message: str, *, path: str = "", reason: str = "") -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class ErrorKind(enum.StrEnum):

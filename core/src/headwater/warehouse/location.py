@@ -21,12 +21,15 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from headwater.errors import WarehouseError
+
 __all__ = [
     "OBJECT_STORE_SCHEMES",
     "TableLocation",
     "describe_store_error",
     "is_object_store",
     "table_location",
+    "warehouse_error",
     "warehouse_root",
 ]
 
@@ -186,3 +189,29 @@ def describe_store_error(error: BaseException) -> str:
     if len(described) > _MAX_ERROR_LENGTH:
         described = described[: _MAX_ERROR_LENGTH - 3] + "..."
     return described
+
+
+def warehouse_error(error: BaseException, uri: str, doing: str) -> WarehouseError:
+    """The :class:`~headwater.errors.WarehouseError` for ``error``, met while ``doing`` (a verb
+    phrase: "write", "lock") the table at ``uri``: the system's reason in one line, and what
+    to check.
+
+    .. versionadded:: 0.2
+    """
+    if isinstance(error, OSError) and error.strerror:
+        reason = error.strerror
+        if error.filename:
+            reason = f"{reason}: {error.filename}"
+    else:
+        reason = describe_store_error(error)
+    where = (
+        "the object store is reachable with these credentials"
+        if is_object_store(uri)
+        else ("the warehouse folder exists as a folder, is writable and has free space")
+    )
+    return WarehouseError(
+        f"cannot {doing} the table {uri}: {reason}. Nothing was committed by this step; check"
+        f" that {where}, then run the sync again",
+        path=uri,
+        reason=reason,
+    )

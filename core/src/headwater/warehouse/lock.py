@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 import orjson
 
-from headwater.errors import TableLockedError
+from headwater.errors import TableLockedError, WarehouseError
+from headwater.warehouse.location import warehouse_error
 
 if TYPE_CHECKING:
     from headwater.runtime import Clock
@@ -287,14 +288,21 @@ def lock_table(
     """Hold the table's writer lock for the ``with`` block; fail fast if another sync holds it.
 
     :raises TableLockedError: naming the holder (process, host, since when).
+    :raises WarehouseError: when the lock cannot be written (the warehouse is not writable).
 
     .. versionadded:: 0.1
     """
     lock: TableLock
-    if location.is_local:
-        lock = LocalLock(location, clock=clock, purpose=purpose)
-    else:
-        lock = LeaseLock(location, clock=clock, purpose=purpose, lease=lease)
+    try:
+        if location.is_local:
+            lock = LocalLock(location, clock=clock, purpose=purpose)
+        else:
+            lock = LeaseLock(location, clock=clock, purpose=purpose, lease=lease)
+    except OSError as error:
+        if isinstance(error, WarehouseError):
+            raise
+        # The first write of a sync: a warehouse that cannot be written fails here, typed.
+        raise warehouse_error(error, location.uri, "lock") from None
     try:
         yield lock
     finally:

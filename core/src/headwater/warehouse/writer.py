@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from headwater.errors import TableLockedError
+from headwater.errors import TableLockedError, WarehouseError
 from headwater.warehouse.conform import conform
+from headwater.warehouse.location import warehouse_error
 from headwater.warehouse.partitioning import PARTITION_COLUMN
 from headwater.warehouse.state_log import (
     STATE_KEY,
@@ -72,8 +73,11 @@ def merge_predicate(keys: Sequence[str], *, partitioned: bool) -> str:
 
 @contextlib.contextmanager
 def _fenced(uri: str) -> Iterator[None]:
-    """Turn Delta's refusal of a conflicting commit into the error a second writer gets."""
-    from deltalake.exceptions import CommitFailedError
+    """Every write: Delta's refusal of a conflicting commit becomes the error a second writer
+    gets, and a storage failure (a read-only or full disk, a path that is a file, an object
+    store that is unreachable or refuses the credentials) a
+    :class:`~headwater.errors.WarehouseError`, not Delta's own text."""
+    from deltalake.exceptions import CommitFailedError, DeltaError
 
     try:
         yield
@@ -82,6 +86,11 @@ def _fenced(uri: str) -> Iterator[None]:
             f"another writer committed to {uri} while this sync ran ({error}); nothing was"
             " committed by this step: run the sync again"
         ) from error
+    except (DeltaError, OSError) as error:
+        if isinstance(error, WarehouseError):
+            raise
+        # Not chained: the store client's text may quote a signed URL.
+        raise warehouse_error(error, uri, "write") from None
 
 
 class TableWriter:
