@@ -26,7 +26,12 @@ from headwater.config.generated import (
 )
 from headwater.config.json_schema import JSON_SCHEMA_DIALECT, form_json_schema
 from headwater.config.references import resolve_references
-from headwater.config.secrets import BUILTIN_RESOLVERS, resolve_env, resolve_file
+from headwater.config.secrets import (
+    BUILTIN_RESOLVERS,
+    MAX_SECRET_FILE,
+    resolve_env,
+    resolve_file,
+)
 from headwater.config.structure import structure_source_config
 from headwater.config.user import (
     SchemaChoice,
@@ -38,6 +43,7 @@ from headwater.config.user import (
 __all__ = [
     "BUILTIN_RESOLVERS",
     "JSON_SCHEMA_DIALECT",
+    "MAX_SECRET_FILE",
     "SchemaChoice",
     "UserConfig",
     "check_generated",

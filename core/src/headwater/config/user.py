@@ -213,19 +213,16 @@ def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
         ) from None
     except RecursionError:
         parsed = None
-    if parsed is None or _depth(parsed) > MAX_DEPTH:
+    if parsed is None or _depth(parsed) > _MAX_DEPTH:
         raise ConfigError(
-            [ConfigProblem(path="$", message=f"values nest more than {MAX_DEPTH} levels deep")],
+            [ConfigProblem(path="$", message=f"values nest more than {_MAX_DEPTH} levels deep")],
             context=context,
         )
     return parsed
 
 
-MAX_DEPTH = 32
-"""How deep tables and arrays of a config file may nest; no connector's fields come close.
-
-.. versionadded:: 0.2
-"""
+# How deep tables and arrays of a config file may nest; no connector's fields come close.
+_MAX_DEPTH = 32
 
 
 def _depth(value: object) -> int:
@@ -234,7 +231,7 @@ def _depth(value: object) -> int:
     while stack:
         item, level = stack.pop()
         deepest = max(deepest, level)
-        if level > MAX_DEPTH:
+        if level > _MAX_DEPTH:
             break
         if isinstance(item, dict):
             stack.extend((child, level + 1) for child in item.values())

@@ -27,6 +27,7 @@ from headwater.warehouse.location import (
     describe_store_error,
     is_object_store,
     table_location,
+    warehouse_error,
     warehouse_root,
 )
 from headwater.warehouse.lock import (
@@ -106,5 +107,6 @@ __all__ = [
     "state_sequence",
     "summarize_table",
     "table_location",
+    "warehouse_error",
     "warehouse_root",
 ]
