@@ -189,6 +189,16 @@ def check_schema_choices(
 
 
 def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    return parse_config_text(read_config_text(path), os.fspath(path))
+
+
+def read_config_text(path: str | os.PathLike[str]) -> str:
+    """The text of the config file at ``path``.
+
+    :raises ConfigError: when it cannot be read or is not UTF-8 text.
+
+    .. versionadded:: 0.2
+    """
     context = os.fspath(path)
     try:
         data = Path(path).read_bytes()
@@ -198,13 +208,23 @@ def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
             [ConfigProblem(path="$", message=f"cannot read the file ({reason})")], context=context
         ) from None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise ConfigError(
             [ConfigProblem(path="$", message=f"invalid TOML at line {line}: not UTF-8 text")],
             context=context,
         ) from None
+
+
+def parse_config_text(text: str, context: str) -> dict[str, Any]:
+    """A config file's text as TOML data; ``context`` names the file in problems.
+
+    :raises ConfigError: for invalid TOML (without quoting the text, which may hold a
+        secret) or values nested too deep.
+
+    .. versionadded:: 0.2
+    """
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

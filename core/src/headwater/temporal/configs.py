@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,21 +78,11 @@ def read_config_for_submit(
 
     .. versionadded:: 0.2
     """
+    from headwater.config.user import parse_config_text, read_config_text
+
     context = os.fspath(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
-        raise ConfigError(
-            [ConfigProblem(path="$", message=f"cannot read the file ({reason})")],
-            context=context,
-        ) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            [ConfigProblem(path="$", message=f"invalid TOML: {error}")], context=context
-        ) from None
+    text = read_config_text(path)
+    raw = parse_config_text(text, context)
     source_raw = raw.get("source", {})
     if isinstance(source_raw, Mapping):
         literal = _literal_secrets(source_raw, connector.load_source(), resolvers)
