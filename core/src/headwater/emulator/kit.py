@@ -129,6 +129,12 @@ class ContractKit(Generic[E]):
     to why the suite's naming rule for secrets does not apply to it (a ``primary_key`` field
     that is not a credential, say).
 
+    ``add_row_at(emulator, schema, field, value)`` adds one new row to ``schema`` whose
+    incremental field ``field`` holds exactly ``value`` (as the connector's rows hold it:
+    ISO text, epoch seconds...); the suite uses it to check that a read from a watermark
+    includes a row *at* the watermark (the host's lower bounds are inclusive). Optional;
+    without it that check is skipped with a reason (new in 0.2).
+
     .. versionadded:: 0.1
     """
 
@@ -141,6 +147,8 @@ class ContractKit(Generic[E]):
     """.. versionadded:: 0.1"""
     secret_name_exceptions: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
     """.. versionadded:: 0.1"""
+    add_row_at: Callable[[E, str, str, Any], None] | None = attrs.field(default=None, eq=False)
+    """.. versionadded:: 0.2"""
 
     def schema_kit(self, name: str) -> SchemaKit:
         """The :class:`SchemaKit` of schema ``name``: the declared one, else the defaults.
