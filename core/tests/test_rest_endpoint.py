@@ -33,6 +33,9 @@ from headwater.rest.selectors import MISSING
 if TYPE_CHECKING:
     import httpx
 
+CREATED = IncrementalField(field="created", label="Created", type="datetime")
+UPDATED = IncrementalField(field="updated", label="Updated", type="datetime")
+
 DOC = {"data": {"items": [{"id": 1}, {"id": 2}], "odd.key": {"rows": [3]}}, "next": None}
 
 
@@ -110,6 +113,33 @@ def test_fill_path_fills_once_and_names_what_is_missing():
             {"incremental_fields": [IncrementalField(field="a", label="A", type="datetime")]},
             "not how to filter",
         ),
+        (
+            # One parameter for two fields: the watermark of one would be sent as the other.
+            {
+                "incremental": IncrementalParams(start_param="created_after"),
+                "incremental_fields": [CREATED, UPDATED],
+            },
+            r"2 incremental fields \('created', 'updated'\) but one IncrementalParams",
+        ),
+        (
+            {
+                "incremental": {"created": IncrementalParams(start_param="created_after")},
+                "incremental_fields": [CREATED, UPDATED],
+            },
+            r"no IncrementalParams for 'updated'",
+        ),
+        (
+            {
+                "incremental": {
+                    "created": IncrementalParams(start_param="created_after"),
+                    "updated": IncrementalParams(start_param="updated_after"),
+                    "seen": IncrementalParams(start_param="seen_after"),
+                },
+                "incremental_fields": [CREATED, UPDATED],
+            },
+            r"IncrementalParams for 'seen', which is not in incremental_fields",
+        ),
+        ({"incremental": {}, "incremental_fields": [CREATED]}, "not how to filter"),
     ],
 )
 def test_an_endpoint_refuses_contradictions(fields, message):
@@ -222,3 +252,66 @@ def test_an_unpartitioned_endpoint_has_no_partitioning():
     )
     assert response.partition_mode is None
     assert response.partition_keys is None
+
+
+class Tickets(Emulator):
+    """Filters ``created`` by ``created_after`` and ``updated`` by ``updated_after``."""
+
+    ROWS = (
+        {"id": 1, "created": "2026-01-01T00:00:00Z", "updated": "2026-03-01T00:00:00Z"},
+        {"id": 2, "created": "2026-02-01T00:00:00Z", "updated": "2026-02-01T00:00:00Z"},
+        {"id": 3, "created": "2026-03-01T00:00:00Z", "updated": "2026-03-01T00:00:00Z"},
+    )
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        rows = list(self.ROWS)
+        for field in ("created", "updated"):
+            bound = request.url.params.get(f"{field}_after")
+            if bound is not None:
+                rows = [row for row in rows if row[field] >= bound]
+        return json_response(200, rows)
+
+
+TICKETS = Endpoint(
+    name="tickets",
+    path="/tickets",
+    primary_keys="id",
+    incremental={
+        "created": IncrementalParams(start_param="created_after"),
+        "updated": IncrementalParams(start_param="updated_after"),
+    },
+    incremental_fields=[CREATED, UPDATED],
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "param", "ids"),
+    [("created", "created_after", [3]), ("updated", "updated_after", [1, 3])],
+)
+def test_each_incremental_field_is_filtered_by_its_own_parameter(field, param, ids):
+    api = Tickets()
+    inputs = SourceInputs(
+        schema_name="tickets",
+        should_use_incremental_field=True,
+        incremental_field=field,
+        incremental_field_type="datetime",
+        db_incremental_field_last_value=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+    )
+    runtime = Runtime(transport=emulator_transport(api))
+
+    response = endpoint_response(ClientConfig(base_url="https://t.test"), TICKETS, inputs, runtime)
+
+    assert [row["id"] for page in response.items() for row in page] == ids
+    (request,) = api.requests
+    assert dict(request.url.params) == {param: "2026-03-01T00:00:00Z"}
+
+
+def test_the_filter_of_a_field_is_named_and_an_unknown_field_is_refused():
+    assert TICKETS.filter_for("updated") == IncrementalParams(start_param="updated_after")
+    # No field chosen (a full read bounded by a start date): the first declared field's.
+    assert TICKETS.filter_for(None) == IncrementalParams(start_param="created_after")
+    with pytest.raises(ValueError, match=r"no incremental field 'seen'.*'created', 'updated'"):
+        TICKETS.filter_for("seen")
+    assert ISSUES.filter_for("updated_at") == IncrementalParams(start_param="since")
+    plain = Endpoint(name="labels", path="/labels", primary_keys="name")
+    assert plain.filter_for(None) is None

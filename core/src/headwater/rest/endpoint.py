@@ -67,6 +67,14 @@ def _fields(value: Iterable[IncrementalField]) -> tuple[IncrementalField, ...]:
     return tuple(value)
 
 
+def _filters(
+    value: IncrementalParams | Mapping[str, IncrementalParams] | None,
+) -> IncrementalParams | dict[str, IncrementalParams] | None:
+    if value is None or not isinstance(value, Mapping):
+        return value
+    return dict(value) or None
+
+
 def _statuses(value: Iterable[int]) -> frozenset[int]:
     return frozenset(value)
 
@@ -93,7 +101,9 @@ class Endpoint:
     ``paginator``      how pages follow each other (:mod:`headwater.rest.paginators`)
     ``page_size``      rows per page to ask for, sent as ``page_size_param`` (``limit``,
                        ``per_page``, ``page_size``, ``page[size]``)
-    ``incremental``    how to filter by the watermark (:class:`IncrementalParams`)
+    ``incremental``    how to filter by the watermark (:class:`IncrementalParams`); with
+                       several incremental fields, one per field:
+                       ``{"created": IncrementalParams(...), "updated": ...}`` (new in 0.2)
     ``incremental_fields`` the fields a user may sync incrementally on
     ``partition_key``  a stable creation datetime to partition by (``created_at``), never a
                        mutable one (``updated_at``); partitioned by ``partition_format``
@@ -126,7 +136,9 @@ class Endpoint:
     paginator: Paginator = attrs.field(factory=SinglePagePaginator)
     page_size: int | None = None
     page_size_param: str = "limit"
-    incremental: IncrementalParams | None = None
+    incremental: IncrementalParams | Mapping[str, IncrementalParams] | None = attrs.field(
+        default=None, converter=_filters
+    )
     incremental_fields: tuple[IncrementalField, ...] = attrs.field(default=(), converter=_fields)
     partition_key: str | None = None
     partition_format: PartitionFormat = attrs.field(
@@ -167,6 +179,7 @@ class Endpoint:
                 f"{where}: incremental_fields are declared but not how to filter by them;"
                 " set incremental=IncrementalParams(start_param=...)"
             )
+        self._check_filters(where)
         if self.default_sync_mode not in (None, SyncMode.FULL_REFRESH) and not (
             self.supports_incremental
         ):
@@ -174,6 +187,50 @@ class Endpoint:
                 f"{where}: default_sync_mode {self.default_sync_mode.value} needs incremental"
                 " reads (incremental and incremental_fields)"
             )
+
+    def _check_filters(self, where: str) -> None:
+        names = tuple(field.field for field in self.incremental_fields)
+        if isinstance(self.incremental, Mapping):
+            for name in names:
+                if name not in self.incremental:
+                    raise ValueError(
+                        f"{where}: no IncrementalParams for {name!r}; incremental must name"
+                        " the parameter that filters each of the incremental_fields"
+                    )
+            for name in self.incremental:
+                if name not in names:
+                    raise ValueError(
+                        f"{where}: IncrementalParams for {name!r}, which is not in"
+                        f" incremental_fields {names}"
+                    )
+        elif len(names) > 1:
+            # One parameter for several fields would send the watermark of one field as a
+            # bound on another, and rows would be lost without a word.
+            raise ValueError(
+                f"{where}: {len(names)} incremental fields {names} but one IncrementalParams;"
+                " say which parameter filters each field: incremental={"
+                + ", ".join(f"{name!r}: IncrementalParams(...)" for name in names)
+                + "}"
+            )
+
+    def filter_for(self, field: str | None) -> IncrementalParams | None:
+        """How a read on incremental field ``field`` is filtered (``None``: no field chosen,
+        as in a full read bounded by a start date; the first declared field's filter).
+
+        Raises :class:`ValueError` for a field the endpoint does not declare.
+
+        .. versionadded:: 0.2
+        """
+        names = tuple(item.field for item in self.incremental_fields)
+        if field is not None and names and field not in names:
+            raise ValueError(
+                f"endpoint {self.name!r} has no incremental field {field!r};"
+                f" it declares {', '.join(map(repr, names))}"
+            )
+        if not isinstance(self.incremental, Mapping):
+            return self.incremental
+        chosen = field if field is not None else names[0]
+        return self.incremental[chosen]
 
     @property
     def supports_incremental(self) -> bool:

@@ -173,7 +173,7 @@ class PageReader(Iterator[list[Any]]):
         self._filters = {
             **endpoint.params,
             **incremental_params(
-                endpoint.incremental,
+                endpoint.filter_for(inputs.incremental_field if inputs else None),
                 inputs,
                 now=runtime.clock.now(),
                 sort_mode=endpoint.sort_mode,
@@ -319,8 +319,10 @@ class _RowBounds:
     def of(
         cls, endpoint: Endpoint, inputs: SourceInputs | None, now: dt.datetime
     ) -> _RowBounds | None:
-        spec = endpoint.incremental
-        if spec is None or spec.in_request or inputs is None or not endpoint.incremental_fields:
+        if inputs is None or not endpoint.incremental_fields:
+            return None
+        spec = endpoint.filter_for(inputs.incremental_field)
+        if spec is None or spec.in_request:
             return None
         bounds = incremental_bounds(spec, inputs, now=now, sort_mode=endpoint.sort_mode)
         kind = inputs.incremental_field_type
