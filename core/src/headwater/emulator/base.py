@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import abc
 import threading
-from typing import assert_never, final
+from collections.abc import Sequence
+from typing import Any, assert_never, final
 
 import attrs
 import httpx
@@ -23,6 +24,7 @@ from headwater.emulator.failures import (
     TruncatedBodyFailure,
 )
 from headwater.emulator.handler import json_response
+from headwater.emulator.params import EndpointRules, ParamProblem, check_params
 from headwater.emulator.store import RowStore
 
 __all__ = ["Emulator"]
@@ -33,14 +35,34 @@ class Emulator(abc.ABC):
 
     Subclasses implement :meth:`handle` from the API's documentation, serving rows from
     :attr:`store`. Calling the emulator records the request, applies the next matching
-    injected failure if any, and otherwise calls :meth:`handle`. A subclass that defines
-    ``__init__`` must call ``super().__init__()``.
+    injected failure if any, then checks the documented parameter rules of
+    :attr:`param_rules` (answering a broken one with :meth:`param_error`), and otherwise
+    calls :meth:`handle`. A subclass that defines ``__init__`` must call
+    ``super().__init__()``.
 
     Every method is thread-safe. :meth:`handle` runs outside the emulator's lock and may be
     called from several server threads at once; :attr:`store` is safe to share.
 
     .. versionadded:: 0.1
     """
+
+    param_rules: Sequence[EndpointRules] = ()
+    """The API's documented parameter rules, per path: see :mod:`headwater.emulator.params`.
+
+    Checked before :meth:`handle`, so also before the emulator's own credential check: a
+    request with a bad credential *and* a broken rule gets the rule's error. A subclass that
+    declares rules must override :meth:`param_error`.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.param_rules and cls.param_error is Emulator.param_error:
+            raise TypeError(
+                f"{cls.__name__} declares param_rules but not param_error: say how the API"
+                " answers a request that breaks them (its status and error body)"
+            )
 
     def __init__(self) -> None:
         self.store = RowStore()
@@ -56,6 +78,19 @@ class Emulator(abc.ABC):
         Check what the API checks (credentials, required parameters) and answer its error
         responses for what it rejects, so a connector's mistakes show up in tests.
         """
+
+    def param_error(self, problem: ParamProblem) -> httpx.Response:
+        """The API's answer to a request that breaks a rule of :attr:`param_rules`.
+
+        Build the API's own error status and body around ``problem.message`` (and
+        ``problem.param`` where the API names the parameter), as it answers a bad request:
+        ``json_response(400, {"detail": problem.message})`` for Sentry.
+
+        .. versionadded:: 0.2
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has param_rules but does not override param_error"
+        )
 
     @property
     def requests(self) -> list[httpx.Request]:
@@ -83,7 +118,7 @@ class Emulator(abc.ABC):
             self._requests.append(request)
             failure = self._take_failure(request.url.path)
         if failure is None:
-            return self.handle(request)
+            return self._answer(request)
         match failure:
             case StatusFailure():
                 return _status_response(failure)
@@ -92,9 +127,15 @@ class Emulator(abc.ABC):
             case ResetFailure():
                 raise EmulatedReset()
             case TruncatedBodyFailure():
-                raise EmulatedTruncation(self.handle(request), failure.keep_bytes)
+                raise EmulatedTruncation(self._answer(request), failure.keep_bytes)
             case _:
                 assert_never(failure)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        problem = check_params(self.param_rules, request)
+        if problem is not None:
+            return self.param_error(problem)
+        return self.handle(request)
 
     def _take_failure(self, path: str) -> Failure | None:
         # Called with the lock held.
