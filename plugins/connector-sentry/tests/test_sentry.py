@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 import time
 
+import httpx
 import pytest
 
 from connector_sentry import sentry
@@ -440,3 +441,114 @@ def test_tag_values_yield_a_resume_point_that_covers_exactly_the_rows_before_it(
     stored = {key(r) for r in api.store.rows("tag_values")}
     assert not {key(r) for r in before} & {key(r) for r in rest}  # nothing read twice
     assert {key(r) for r in before} | {key(r) for r in rest} == stored  # nothing lost
+
+
+# --- the documented parameter rules --------------------------------------------------------------
+
+
+def _ask(api, path, query):
+    request = httpx.Request(
+        "GET", f"https://sentry.io{path}?{query}", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    return api(request)
+
+
+NOW = "2025-03-02T08:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("where", "query", "detail"),
+    [
+        ("issues", f"query=&end={NOW}", "start and end are both required"),
+        ("issues", f"start={NOW}", "start and end are both required"),
+        ("issue_events", f"start={NOW}", "start and end are both required"),
+        ("project_events", f"start={NOW}", "Invalid date range parameters provided"),
+        ("project_events", f"end={NOW}", "Invalid date range parameters provided"),
+        ("issues", f"start=yesterday&end={NOW}", "start: Invalid date format"),
+        ("project_events", f"start={NOW}&end=03/02/2025", "end: Invalid date format"),
+        ("tag_values", "sort=random", "Invalid sort: random"),
+    ],
+)
+def test_the_emulator_refuses_what_sentry_refuses(where, query, detail):
+    api = SentryApi()
+    path = _path(api, where)
+
+    answer = _ask(api, path, query)
+
+    assert (answer.status_code, answer.json()) == (400, {"detail": detail})
+    assert [r.url.path for r in api.requests] == [path]  # a refused request is recorded too
+
+
+@pytest.mark.parametrize(
+    ("where", "query"),
+    [
+        ("issues", "query="),
+        ("issues", f"query=&start=2025-03-01T08:00:00Z&end={NOW}"),
+        ("issues", f"query=&start={NOW}&statsPeriod=14d"),  # statsPeriod wins over start/end
+        ("project_events", "start=2025-03-01&end=2025-03-02T08:00:00.123%2B00:00"),
+        ("tag_values", "sort=-count"),
+    ],
+)
+def test_the_emulator_accepts_what_sentry_accepts(where, query):
+    api = SentryApi()
+
+    assert _ask(api, _path(api, where), query).status_code == 200
+
+
+def _path(api, where):
+    issue = api.store.rows("issues")[0]["id"]
+    return {
+        "issues": ISSUES,
+        "issue_events": f"{ISSUES}{issue}/events/",
+        "project_events": f"/api/0/projects/{ORGANIZATION}/project-1/events/",
+        "tag_values": f"{ISSUES}{issue}/tags/url/values/",
+    }[where]
+
+
+WATERMARK = "2025-03-01T20:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("schema", "inputs"),
+    [
+        ("issues", {}),
+        ("issues", incremental("lastSeen")),  # a first incremental read: no watermark yet
+        ("issues", incremental("lastSeen", WATERMARK)),
+        ("issues", incremental("lastSeen", None, WATERMARK)),  # resumed, still no watermark
+        ("issues", {"start_date": dt.datetime(2025, 3, 1, 20, tzinfo=dt.UTC)}),
+        ("project_events", {}),
+        ("project_events", {"start_date": dt.datetime(2025, 3, 1, 20, tzinfo=dt.UTC)}),
+    ],
+)
+def test_a_time_window_is_always_sent_as_a_pair(schema, inputs):
+    # Sentry takes `start` and `end` together or not at all; one alone is a 400.
+    api = SentryApi()
+
+    read(api, schema, **inputs)
+
+    windows = [r.url.params for r in api.requests if r.url.path.endswith(("/issues/", "/events/"))]
+    assert windows
+    assert all(("start" in params) == ("end" in params) for params in windows)
+
+
+def test_a_read_without_a_lower_bound_asks_from_the_epoch_and_returns_every_row():
+    api = SentryApi()
+
+    rows = read(api, "project_events")
+
+    children = [r.url.params for r in api.requests if r.url.path.endswith("/events/")]
+    assert {params["start"] for params in children} == {"1970-01-01T00:00:00Z"}
+    assert len(rows) == len(api.store.rows("events"))
+
+
+def test_a_row_added_at_the_watermark_comes_in_the_read_from_it():
+    api = SentryApi()
+    before = read(api, "issues")
+    watermark = before[len(before) // 2]["lastSeen"]
+
+    kit.add_row_at(api, "issues", "lastSeen", watermark)
+    rows = read(api, "issues", **incremental("lastSeen", watermark))
+
+    known = {row["id"] for row in before}
+    assert [row["lastSeen"] for row in rows if row["id"] not in known] == [watermark]
+    assert all(row["lastSeen"] >= watermark for row in rows)

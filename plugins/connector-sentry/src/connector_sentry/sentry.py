@@ -132,7 +132,7 @@ def response(config: SentryConfig, inputs: SourceInputs, runtime: Runtime) -> So
             settings.PROJECTS.evolve(path_values=org),
             settings.PROJECT_EVENTS.evolve(path_values=org),
             settings.EVENTS_OF_PROJECTS,
-            inputs,
+            _paired(inputs),
             runtime,
         )
     if name in (settings.ISSUE_EVENTS.name, settings.ISSUE_HASHES.name):
@@ -166,7 +166,24 @@ def response(config: SentryConfig, inputs: SourceInputs, runtime: Runtime) -> So
         # The window returns issues with events in it, so an issue seen again after the
         # earlier read's earliest value comes too; it is the next read's, not this one's.
         chosen = chosen.evolve(normalize=_at_most(inputs.db_incremental_field_earliest_value))
+    if name == settings.ISSUES.name:
+        inputs = _paired(inputs)
     return endpoint_response(client, chosen, inputs, runtime)
+
+
+# Sentry takes a time window only as a pair, `start` with `end` (or neither): one alone is a
+# 400 (api_inventory.md, "Parameter rules"). The shared parameters send `end` alone when a
+# read has no lower bound (no watermark, no start date), so such a read asks from the Unix
+# epoch instead: bounded above only, as intended, and the API keeps nothing older.
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _paired(inputs: SourceInputs) -> SourceInputs:
+    if inputs.start_date is not None:
+        return inputs
+    if inputs.should_use_incremental_field and inputs.db_incremental_field_last_value is not None:
+        return inputs  # the watermark is the lower bound
+    return attrs.evolve(inputs, start_date=_EPOCH)
 
 
 def _resumed(inputs: SourceInputs) -> bool:

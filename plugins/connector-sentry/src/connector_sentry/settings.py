@@ -117,12 +117,14 @@ PROJECT_EVENTS = Endpoint(
     path="/projects/{organization}/{project}/events/",
     primary_keys=("project_id", "id"),
     # `start`/`end` bound the events' time (ISO 8601); `start` gets the configured start
-    # date. The docs do not state the order; the API answers newest first, hence desc.
+    # date, `end` now: Sentry takes the window only as a pair (`start` alone is a 400), and
+    # sentry.py asks from the epoch when there is no start date. The docs do not state the
+    # order; the API answers newest first, hence desc.
     # Not offered as incremental: rows of many projects interleave, so neither a watermark
     # nor the earliest value of an interrupted read is one position in the whole read (the
     # host has no per-parent state yet). Each sync reads the window from the start date.
     **_PAGES,
-    incremental=IncrementalParams(start_param="start"),
+    incremental=IncrementalParams(start_param="start", end_param="end"),
     partition_key="dateCreated",
     sort_mode="desc",
 )

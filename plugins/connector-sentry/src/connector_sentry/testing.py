@@ -24,6 +24,11 @@ is written from that documentation, never from settings.py. What it follows:
 - ``/organizations/{org}/issues/{id}/hashes/``; ``.../tags/`` (every tag key of the issue,
   one unpaginated list); ``.../tags/{key}/values/``: ``sort`` (``-id`` by default), at most
   1000 values.
+- The documented parameter rules (:data:`PARAM_RULES`, checked before the routes): a time
+  window is ``start`` *and* ``end`` (or ``statsPeriod``), never one of the two; each is an
+  ISO 8601 date or datetime; a tag's values sort by ``age``, ``count``, ``date`` or ``id``
+  (``-`` for descending). A request that breaks one is ``400 {"detail": ...}`` in the
+  endpoint's own words.
 """
 
 from __future__ import annotations
@@ -34,12 +39,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from headwater.emulator import (
+    Choice,
     ContractKit,
     Emulator,
+    EndpointRules,
     InvalidConfig,
+    Matches,
+    ParamProblem,
     ParentLink,
     SchemaKit,
     StatusFailure,
+    Together,
     json_response,
 )
 
@@ -48,7 +58,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["ORGANIZATION", "TOKEN", "SentryApi", "kit", "rate_limited"]
+__all__ = ["ORGANIZATION", "PARAM_RULES", "TOKEN", "SentryApi", "kit", "rate_limited"]
 
 ORGANIZATION = "acme"
 TOKEN = "sntrys_contractToken0001"
@@ -57,6 +67,50 @@ _START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 _PAGE = 100
 _MAX_VALUES = 1000
 _NOT_FOUND = "The requested resource does not exist"
+
+# What Sentry's date parsing takes: an ISO 8601 date, or a datetime with an optional fraction
+# and zone (api_inventory.md, "Parameter rules").
+_DATE = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
+
+
+def _window(message: str) -> tuple[Together | Matches, ...]:
+    # Sentry's shared date-range parsing: statsPeriod wins; otherwise start and end come
+    # together or not at all (api_inventory.md, "Parameter rules").
+    return (
+        Together(names=("start", "end"), unless=("statsPeriod",), message=message),
+        Matches(name="start", pattern=_DATE, message="{param}: Invalid date format"),
+        Matches(name="end", pattern=_DATE, message="{param}: Invalid date format"),
+    )
+
+
+_BOTH_REQUIRED = "start and end are both required"
+PARAM_RULES = (
+    EndpointRules(path="/api/0/organizations/{org}/issues/", rules=_window(_BOTH_REQUIRED)),
+    EndpointRules(
+        path="/api/0/organizations/{org}/issues/{issue_id}/events/",
+        rules=_window(_BOTH_REQUIRED),
+    ),
+    # The project events endpoint words every date-range problem the same way.
+    EndpointRules(
+        path="/api/0/projects/{org}/{project}/events/",
+        rules=_window("Invalid date range parameters provided"),
+    ),
+    EndpointRules(
+        path="/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/values/",
+        rules=[
+            Choice(
+                name="sort",
+                values={
+                    f"{sign}{field}"
+                    for sign in ("", "-")
+                    for field in ("age", "count", "date", "id")
+                },
+                message="Invalid sort: {value}",
+            )
+        ],
+    ),
+)
+"""The parameter rules Sentry documents for the endpoints the connector reads."""
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -95,6 +149,8 @@ class SentryApi(Emulator):
     Issue ``1`` has more than a page of events (so its project has too), two hashes and a
     ``url`` tag with 150 values.
     """
+
+    param_rules = PARAM_RULES
 
     def __init__(self) -> None:
         super().__init__()
@@ -161,10 +217,10 @@ class SentryApi(Emulator):
     def _issue(self, issue_id: str) -> dict[str, Any]:
         return next(row for row in self.store.rows("issues") if row["id"] == issue_id)
 
-    def _new_event(self, issue_id: str, *, count: int = 1) -> None:
+    def _new_event(self, issue_id: str, *, count: int = 1, at: str | None = None) -> None:
         issue = self._issue(issue_id)
         for _ in range(count):
-            moment = self._tick()
+            moment = at or self._tick()
             event_id = hashlib.md5(f"event{self._id()}".encode()).hexdigest()
             self.store.add(
                 "events",
@@ -218,7 +274,18 @@ class SentryApi(Emulator):
         self._new_event(issue, count=2)
         self._new_hash(issue)
 
+    def add_row_at(self, schema: str, field: str, value: Any) -> None:
+        """A new issue whose one event makes its ``lastSeen`` exactly ``value`` (ISO text, as
+        the connector's rows hold it): the only incremental field of the API."""
+        if (schema, field) != ("issues", "lastSeen"):
+            raise ValueError(f"no incremental field {field!r} on {schema!r}")
+        issue = self._new_issue(self.projects[5], status="unresolved")
+        self._new_event(issue, at=str(value))
+
     # --- the API --------------------------------------------------------------------------
+
+    def param_error(self, problem: ParamProblem) -> httpx.Response:
+        return _error(400, problem.message)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -303,10 +370,8 @@ class SentryApi(Emulator):
                 rows = [r for r in self._values(issue_id) if r["key"] == key]
                 if not rows:
                     return _error(404, _NOT_FOUND)
-                sort = request.url.params.get("sort", "-id")
+                sort = request.url.params.get("sort", "-id")  # checked by PARAM_RULES
                 field = {"id": "order", "age": "firstSeen", "date": "lastSeen", "count": "count"}
-                if sort.lstrip("-") not in field:
-                    raise _Invalid(f"Invalid sort: {sort}")
                 rows.sort(key=lambda r: r[field[sort.lstrip("-")]], reverse=sort[0] == "-")
                 return self._page(request, [_public(r) for r in rows], limit=_MAX_VALUES)
         return _error(404, _NOT_FOUND)
@@ -414,6 +479,7 @@ kit = ContractKit(
         ),
     ],
     add_rows=SentryApi.add_rows,
+    add_row_at=SentryApi.add_row_at,
     schemas={
         "project_events": SchemaKit(
             table="events",
