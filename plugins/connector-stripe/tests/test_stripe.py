@@ -140,6 +140,20 @@ def test_new_objects_are_read_from_the_watermark_on():
     assert len(rows) == 3  # the two new charges and the one at the watermark
 
 
+@pytest.mark.parametrize("schema", ["charges", "subscriptions", "prices"])
+def test_an_object_added_at_the_watermark_comes_in_the_read_from_it(schema):
+    api = StripeApi()
+    before = read(api, schema)
+    watermark = before[len(before) // 2]["created"]
+
+    kit.add_row_at(api, schema, "created", watermark)
+    rows = read(api, schema, **incremental(watermark))
+
+    known = {row["id"] for row in before}
+    assert [row["created"] for row in rows if row["id"] not in known] == [watermark]
+    assert all(row["created"] >= watermark for row in rows)
+
+
 def test_a_change_after_creation_is_not_seen_by_the_created_filter():
     # The documented limit of an incremental read on `created` (api_inventory.md, "Changes").
     api = StripeApi()
@@ -328,26 +342,63 @@ def test_rows_carry_their_creation_instant_as_a_datetime_for_partitioning():
 
 
 @pytest.mark.parametrize(
-    ("query", "status", "code"),
+    ("path", "query", "code", "param", "message"),
     [
-        ("limit=101", 400, "parameter_invalid_integer"),
-        ("limit=ten", 400, "parameter_invalid_integer"),
-        ("created[gte]=yesterday", 400, "parameter_invalid_integer"),
-        ("sort=asc", 400, "parameter_unknown"),  # lists cannot be asked to ascend
-        ("starting_after=ch_nope", 400, "resource_missing"),
-        ("starting_after=a&ending_before=b", 400, "parameter_invalid"),
+        ("charges", "limit=101", "parameter_invalid_integer", "limit", "less than or equal to 100"),
+        ("charges", "limit=0", "parameter_invalid_integer", "limit", "greater than or equal to 1"),
+        ("charges", "limit=ten", "parameter_invalid_integer", "limit", "less than or equal to 100"),
+        (
+            "refunds",
+            "created[gte]=yesterday",
+            "parameter_invalid_integer",
+            "created[gte]",
+            "Invalid integer: yesterday",
+        ),
+        ("prices", "created[lte]=1.5", "parameter_invalid_integer", "created[lte]", "1.5"),
+        ("charges", "sort=asc", "parameter_unknown", "sort", "Received unknown parameter: sort"),
+        ("customers", "status=all", "parameter_unknown", "status", "unknown parameter: status"),
+        (
+            "charges",
+            "starting_after=a&ending_before=b",
+            None,
+            "ending_before",
+            "Received both starting_after and ending_before",
+        ),
+        ("subscriptions", "status=gone", None, "status", "Invalid status: gone"),
+        ("charges", "starting_after=ch_nope", "resource_missing", "starting_after", "No such"),
     ],
 )
-def test_the_emulator_refuses_what_stripe_refuses(query, status, code):
-
+def test_the_emulator_refuses_what_stripe_refuses(path, query, code, param, message):
     api = StripeApi()
     client = httpx.Client(transport=httpx.MockTransport(api), auth=(SECRET_KEY, ""))
 
-    answer = client.get(f"https://api.stripe.com/v1/charges?{query}")
+    answer = client.get(f"https://api.stripe.com/v1/{path}?{query}")
 
-    assert answer.status_code == status
-    assert answer.json()["error"]["code"] == code
-    assert answer.json()["error"]["type"] == "invalid_request_error"
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert (error["type"], error.get("code"), error["param"]) == (
+        "invalid_request_error",
+        code,
+        param,
+    )
+    assert message in error["message"]
+    assert len(api.requests) == 1  # a refused request is recorded too
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("charges", "limit=100&created[gte]=1740816000&created[lte]=1740902400"),
+        ("subscriptions", "status=all&limit=1"),
+        ("invoices", "status=paid&customer=cus_1"),
+        ("charges", "expand[]=data.customer&expand[]=data.invoice"),
+    ],
+)
+def test_the_emulator_accepts_what_stripe_accepts(path, query):
+    api = StripeApi()
+    client = httpx.Client(transport=httpx.MockTransport(api), auth=(SECRET_KEY, ""))
+
+    assert client.get(f"https://api.stripe.com/v1/{path}?{query}").status_code == 200
 
 
 def test_the_emulator_pages_back_with_ending_before():

@@ -21,6 +21,8 @@ connector's mistakes. What it follows:
 - ``created`` (exact), ``created[gt]``, ``created[gte]``, ``created[lt]``, ``created[lte]``:
   Unix seconds; anything else is ``400 parameter_invalid_integer``. An unknown query
   parameter is ``400 parameter_unknown``, as Stripe answers "Received unknown parameter".
+  These rules, ``limit`` and the cursors are declared (:data:`PARAM_RULES`) and checked
+  before the lists are served.
 - ``/v1/subscriptions`` leaves canceled subscriptions out unless ``status=canceled`` or
   ``status=all``.
 - An unknown path is ``404`` "Unrecognized request URL". Inject ``429``s (:func:`rate_limited`),
@@ -35,9 +37,15 @@ import operator
 from typing import TYPE_CHECKING, Any
 
 from headwater.emulator import (
+    Choice,
     ContractKit,
     Emulator,
+    EndpointRules,
+    Exclusive,
+    IntegerRange,
     InvalidConfig,
+    KnownParams,
+    ParamProblem,
     StatusFailure,
     json_response,
 )
@@ -50,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONNECTED_ACCOUNT",
     "OBJECTS",
+    "PARAM_RULES",
     "RESTRICTED_KEY",
     "SECRET_KEY",
     "StripeApi",
@@ -109,6 +118,45 @@ _SUBSCRIPTION_STATUSES = (
 )
 
 
+def _list_rules(path: str) -> EndpointRules:
+    # api_inventory.md, "Parameter rules": what every list refuses, checked in this order.
+    rules: list[Any] = [
+        KnownParams(
+            names=_COMMON | _FILTERS[path] | set(_CREATED_CHECKS),
+            message="Received unknown parameter: {param}",
+        ),
+        IntegerRange(
+            name="limit",
+            minimum=1,
+            maximum=_MAX_LIMIT,
+            message="This value must be greater than or equal to 1 and less than or equal to"
+            f" {_MAX_LIMIT}.",
+        ),
+        *(IntegerRange(name=name, message="Invalid integer: {value}") for name in _CREATED_CHECKS),
+        Exclusive(
+            names=("starting_after", "ending_before"),
+            message="Received both starting_after and ending_before parameters. Please pass in"
+            " only one.",
+        ),
+    ]
+    if path == "subscriptions":
+        statuses = {*_SUBSCRIPTION_STATUSES, "ended", "all"}
+        rules.append(Choice(name="status", values=statuses, message="Invalid status: {value}"))
+    return EndpointRules(path=f"/v1/{path}", rules=rules)
+
+
+PARAM_RULES = tuple(_list_rules(path) for path in OBJECTS)
+"""The parameter rules Stripe documents for the lists the connector reads."""
+
+# The error code Stripe documents for a broken rule of each kind; None: no code documented.
+_CODES: dict[type, str | None] = {
+    KnownParams: "parameter_unknown",
+    IntegerRange: "parameter_invalid_integer",
+    Exclusive: None,
+    Choice: None,
+}
+
+
 # What changes on an object after it is created, per list (add_rows).
 _CHANGES: dict[str, dict[str, Any]] = {
     "charges": {"refunded": True, "amount_refunded": 1000},
@@ -165,6 +213,8 @@ class _Invalid(Exception):
 class StripeApi(Emulator):
     """One Stripe account with more than a page of every object, and one connected account."""
 
+    param_rules = PARAM_RULES
+
     def __init__(self) -> None:
         super().__init__()
         self.now = _START
@@ -190,9 +240,14 @@ class StripeApi(Emulator):
         """The store table behind a list (a connected account's rows are its own)."""
         return f"{account}/{path}" if account else path
 
-    def _new(self, path: str, *, account: str | None = None) -> dict[str, Any]:
+    def _new(
+        self, path: str, *, account: str | None = None, created: int | None = None
+    ) -> dict[str, Any]:
         name, prefix, _ = OBJECTS[path]
-        created = self._tick()
+        if created is None:
+            created = self._tick()
+        else:
+            self._serial += 1  # a new id; the clock stays
         row: dict[str, Any] = {
             "id": f"{prefix}_{self._serial:08d}Emu",
             "object": name,
@@ -237,7 +292,19 @@ class StripeApi(Emulator):
         self._new(schema)
         self._new(schema)
 
+    def add_row_at(self, schema: str, field: str, value: Any) -> None:
+        """A new object of ``schema`` created exactly at ``value`` (Unix seconds, as rows hold
+        ``created``, the only incremental field)."""
+        if field != "created" or schema not in OBJECTS:
+            raise ValueError(f"no incremental field {field!r} on {schema!r}")
+        self._new(schema, created=int(value))
+
     # --- the API --------------------------------------------------------------------------
+
+    def param_error(self, problem: ParamProblem) -> httpx.Response:
+        code = _CODES[type(problem.rule)]
+        extra = {"code": code} if code else {}
+        return _error(400, problem.message, param=problem.param, **extra)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         key = _key(request.headers.get("Authorization", ""))
@@ -282,31 +349,14 @@ class StripeApi(Emulator):
             return _error(400, str(problem), code=problem.code, **extra)
 
     def _list(self, request: httpx.Request, path: str, account: str | None) -> httpx.Response:
-        params = request.url.params
-        for name in params:
-            if name not in _COMMON | _FILTERS[path] and name not in _CREATED_CHECKS:
-                raise _Invalid(
-                    f"Received unknown parameter: {name}", code="parameter_unknown", param=name
-                )
-        limit = _integer(params, "limit", _DEFAULT_LIMIT)
-        if not 1 <= limit <= _MAX_LIMIT:
-            raise _Invalid(
-                "This value must be greater than or equal to 1 and less than or equal to 100.",
-                code="parameter_invalid_integer",
-                param="limit",
-            )
+        params = request.url.params  # PARAM_RULES held: names, integers, one cursor
+        limit = int(params.get("limit", _DEFAULT_LIMIT))
         rows = self.store.rows(self.table(path, account))
         rows = [row for row in rows if _created_matches(row["created"], params)]
         if path == "subscriptions":
             rows = _by_status(rows, params.get("status"))
         rows.sort(key=lambda row: (row["created"], row["id"]), reverse=True)
         after, before = params.get("starting_after"), params.get("ending_before")
-        if after and before:
-            raise _Invalid(
-                "Received both starting_after and ending_before parameters. Please pass in"
-                " only one.",
-                code="parameter_invalid",
-            )
         if after or before:
             cursor = after or before or ""
             anchor = next(
@@ -346,21 +396,9 @@ def _key(header: str) -> str | None:
     return None
 
 
-def _integer(params: httpx.QueryParams, name: str, default: int) -> int:
-    value = params.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise _Invalid(
-            f"Invalid integer: {value}", code="parameter_invalid_integer", param=name
-        ) from None
-
-
 def _created_matches(created: int, params: httpx.QueryParams) -> bool:
     for name, check in _CREATED_CHECKS.items():
-        if name in params and not check(created, _integer(params, name, 0)):
+        if name in params and not check(created, int(params[name])):
             return False
     return True
 
@@ -370,8 +408,6 @@ def _by_status(rows: list[dict[str, Any]], status: str | None) -> list[dict[str,
         return [row for row in rows if row["status"] != "canceled"]
     if status == "all":
         return rows
-    if status not in (*_SUBSCRIPTION_STATUSES, "ended"):
-        raise _Invalid(f"Invalid status: {status}", code="parameter_invalid", param="status")
     return [row for row in rows if row["status"] == status]
 
 
@@ -387,4 +423,5 @@ kit = ContractKit(
         ),
     ],
     add_rows=StripeApi.add_rows,
+    add_row_at=StripeApi.add_row_at,
 )
