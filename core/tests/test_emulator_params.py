@@ -44,7 +44,8 @@ class Events(Emulator):
         self.handled.append(request)
         return json_response(200, [{"id": 1}])
 
-    def param_error(self, problem: ParamProblem) -> httpx.Response:
+    def param_error(self, request: httpx.Request, problem: ParamProblem) -> httpx.Response:
+        assert check_params(self.param_rules, request) == problem
         return json_response(400, {"detail": problem.message, "param": problem.param})
 
 

@@ -79,12 +79,13 @@ class Emulator(abc.ABC):
         responses for what it rejects, so a connector's mistakes show up in tests.
         """
 
-    def param_error(self, problem: ParamProblem) -> httpx.Response:
-        """The API's answer to a request that breaks a rule of :attr:`param_rules`.
+    def param_error(self, request: httpx.Request, problem: ParamProblem) -> httpx.Response:
+        """The API's answer to ``request``, which breaks a rule of :attr:`param_rules`.
 
         Build the API's own error status and body around ``problem.message`` (and
         ``problem.param`` where the API names the parameter), as it answers a bad request:
-        ``json_response(400, {"detail": problem.message})`` for Sentry.
+        ``json_response(400, {"detail": problem.message})`` for Sentry. ``request`` is there
+        for APIs whose answer differs by endpoint.
 
         .. versionadded:: 0.2
         """
@@ -134,7 +135,7 @@ class Emulator(abc.ABC):
     def _answer(self, request: httpx.Request) -> httpx.Response:
         problem = check_params(self.param_rules, request)
         if problem is not None:
-            return self.param_error(problem)
+            return self.param_error(request, problem)
         return self.handle(request)
 
     def _take_failure(self, path: str) -> Failure | None:

@@ -284,7 +284,7 @@ class SentryApi(Emulator):
 
     # --- the API --------------------------------------------------------------------------
 
-    def param_error(self, problem: ParamProblem) -> httpx.Response:
+    def param_error(self, request: httpx.Request, problem: ParamProblem) -> httpx.Response:
         return _error(400, problem.message)
 
     def handle(self, request: httpx.Request) -> httpx.Response:

@@ -301,7 +301,7 @@ class StripeApi(Emulator):
 
     # --- the API --------------------------------------------------------------------------
 
-    def param_error(self, problem: ParamProblem) -> httpx.Response:
+    def param_error(self, request: httpx.Request, problem: ParamProblem) -> httpx.Response:
         code = _CODES[type(problem.rule)]
         extra = {"code": code} if code else {}
         return _error(400, problem.message, param=problem.param, **extra)
