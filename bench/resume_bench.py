@@ -7,7 +7,7 @@ the body) through ``headwater.rest``: one ``Endpoint``, so every page is followe
 bound (``min_id``), like an API without a filter: a read that starts over reads everything.
 
 The API here is ``bench/api_server.py``'s routes served by this process, with a counter of
-the rows it serves. Each case runs ``headwater sync bench_resume --log-format json`` in a
+the rows it serves. Each case runs ``headwater sync bench_resume --json`` in a
 subprocess on an empty warehouse and SIGKILLs it when the API is asked for row 185,000: 90 %
 of the table is committed (batches of 10,000 rows) and half of the next batch read but not
 committed, the average loss of a kill at a random moment. The JSON events (rows written;
@@ -210,7 +210,7 @@ def _sync(config: Path, warehouse: Path, env: dict[str, str], kill_at: int | Non
     """``headwater sync`` to completion, or SIGKILLed when asked for more than ``kill_at`` rows."""
     COUNTER.reset()
     command = [sys.executable, "-c", "from headwater.cli import main; main()", "sync", CONNECTOR]
-    command += ["-c", str(config), "-w", str(warehouse), "--log-format", "json"]
+    command += ["-c", str(config), "-w", str(warehouse), "--json"]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     if kill_at is not None:

@@ -195,3 +195,17 @@ def test_help_everywhere(command):
 
     assert result.returncode == 0
     assert "Usage:" in result.stdout
+
+
+def test_the_exit_codes_documented_are_the_codes_the_cli_uses():
+    from headwater.cli.app import ExitCode, outcome
+
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    section = docs.split("## For scripts: exit codes and JSON", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")]
+    documented = [int(cell) for cell in rows if cell.isdigit()]
+    assert documented == [code.value for code in ExitCode]
+    assert [outcome(failed, 3) for failed in (0, 1, 2, 3)] == [
+        ExitCode.OK, ExitCode.PARTIAL, ExitCode.PARTIAL, ExitCode.FAILED,
+    ]  # fmt: skip
+    assert outcome(1, 1) is ExitCode.FAILED

@@ -23,7 +23,7 @@ def sync(warehouse: Path, *args: str, env: dict[str, str] | None = None):
 
 
 def test_json_log_is_one_parseable_event_per_line(tmp_path):
-    result = sync(tmp_path / "wh", "--log-format", "json")
+    result = sync(tmp_path / "wh", "--json")
 
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
@@ -80,7 +80,7 @@ def test_a_terminal_gets_a_summary_table(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [(), ("--log-format", "json"), ("--quiet",)],
+    [(), ("--json",), ("--quiet",)],
     ids=["text", "json", "quiet"],
 )
 @pytest.mark.parametrize("terminal", ["0", "1"], ids=["piped", "terminal"])
@@ -122,3 +122,14 @@ def test_connectors_does_not_import_the_display_or_data_libraries():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_0_1_log_format_option_still_works_and_says_what_replaced_it(tmp_path):
+    old = sync(tmp_path / "old", "--log-format", "json")
+    new = sync(tmp_path / "new", "--json")
+
+    assert old.returncode == new.returncode == 0, old.stderr
+    events = [json.loads(line)["event"] for line in old.stdout.splitlines()]
+    assert events == [json.loads(line)["event"] for line in new.stdout.splitlines()]
+    assert "note: --log-format json is deprecated and will be removed; use --json" in old.stderr
+    assert "deprecated" not in new.stderr

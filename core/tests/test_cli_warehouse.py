@@ -18,8 +18,8 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "example.toml"
 
 def sync(warehouse: Path, *args: str):
     result = run_cli(
-        "sync", "example", "--config", str(EXAMPLE), "-w", str(warehouse), "--log-format",
-        "json", *args,
+        "sync", "example", "--config", str(EXAMPLE), "-w", str(warehouse), "--json",
+        *args,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
@@ -109,9 +109,7 @@ def test_an_empty_warehouse_or_connection_is_refused(args):
     "table", ["example.orders", "example__orders", '"example"."orders"', "main.example__orders"]
 )
 def test_query_names_each_table_two_ways(warehouse, table):
-    result = run_cli(
-        "query", "-w", str(warehouse), "--format", "json", f"select count(*) as n from {table}"
-    )
+    result = run_cli("query", "-w", str(warehouse), "--json", f"select count(*) as n from {table}")
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [{"n": tables(warehouse)["example.orders"]["rows"]}]
@@ -141,9 +139,10 @@ def parse_csv(text: str) -> list[dict]:
     ],
 )
 def test_query_prints_a_table_csv_or_json(warehouse, output_format, parse):
-    expected = json.loads(run_cli("query", "-w", str(warehouse), "--format", "json", SQL).stdout)
+    expected = json.loads(run_cli("query", "-w", str(warehouse), "--json", SQL).stdout)
 
-    result = run_cli("query", "-w", str(warehouse), "--format", output_format, SQL)
+    flags = {"json": ["--json"], "csv": ["--csv"], "table": []}[output_format]
+    result = run_cli("query", "-w", str(warehouse), *flags, SQL)
 
     assert result.returncode == 0, result.stderr
     rows = parse(result.stdout)
@@ -176,7 +175,7 @@ def test_maintain_compacts_and_the_next_sync_continues_incrementally(tmp_path):
         sync(warehouse)
     before = tables(warehouse)
     count = "select count(*) as n, count(distinct id) as ids from example.orders"
-    rows_before = run_cli("query", "-w", str(warehouse), "--format", "json", count).stdout
+    rows_before = run_cli("query", "-w", str(warehouse), "--json", count).stdout
 
     maintained = run_cli("maintain", "-w", str(warehouse), "--retention-hours", "0")
 
@@ -187,7 +186,7 @@ def test_maintain_compacts_and_the_next_sync_continues_incrementally(tmp_path):
     for name, table in before.items():
         assert after[name]["rows"] == table["rows"]
         assert after[name]["watermark"] == table["watermark"]
-    rows_after = run_cli("query", "-w", str(warehouse), "--format", "json", count).stdout
+    rows_after = run_cli("query", "-w", str(warehouse), "--json", count).stdout
     assert rows_after == rows_before
     # State survived: the next sync reads only what changed, as after any sync.
     again = sync(warehouse)
@@ -213,9 +212,7 @@ def s3_run(s3, *args: str):
 
 
 def s3_sync(s3, warehouse: str) -> dict[str, dict]:
-    result = s3_run(
-        s3, "sync", "example", "--config", str(EXAMPLE), "-w", warehouse, "--log-format", "json"
-    )
+    result = s3_run(s3, "sync", "example", "--config", str(EXAMPLE), "-w", warehouse, "--json")
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     return {e["schema"]: e for e in events if e["event"] == "schema_finished"}
@@ -228,7 +225,7 @@ def s3_tables(s3, warehouse: str) -> dict[str, dict]:
 
 
 def s3_query(s3, warehouse: str, sql: str) -> list[dict]:
-    result = s3_run(s3, "query", "-w", warehouse, "--format", "json", sql)
+    result = s3_run(s3, "query", "-w", warehouse, "--json", sql)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -359,3 +356,61 @@ def test_sync_and_maintain_refuse_to_write_outside_the_warehouse(linked, warehou
     assert "leads outside the warehouse" in synced.stderr
     assert maintained.returncode == 0, maintained.stderr
     assert {p: p.stat().st_mtime_ns for p in (warehouse / "example").rglob("*")} == before
+
+
+def test_a_table_that_cannot_be_maintained_fails_typed_and_the_others_are_maintained(
+    tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+    from deltalake.exceptions import DeltaError
+    from deltalake.table import TableOptimizer
+
+    from headwater.cli.app import cli
+
+    warehouse = tmp_path / "wh"
+    sync(warehouse)
+    compact = TableOptimizer.compact
+
+    def read_only_orders(self, *args, **kwargs):
+        if self.table.table_uri.rstrip("/").endswith("/orders"):
+            raise DeltaError(
+                "Generic LocalFileSystem error: Unable to open file"
+                f" {warehouse}/example/orders/part-1.parquet: Read-only file system (os error 30)"
+            )
+        return compact(self, *args, **kwargs)
+
+    monkeypatch.setattr(TableOptimizer, "compact", read_only_orders)
+    result = CliRunner().invoke(cli, ["maintain", "-w", str(warehouse)])
+
+    assert result.exit_code == 3, result.output  # partial: the other tables were maintained
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"example.orders: failed: cannot maintain the table {warehouse}")
+    assert "Read-only file system" in lines[0]
+    assert "run `headwater maintain` again" in lines[0]
+    assert "unexpected" not in result.stderr
+    maintained = [line.split(":")[0] for line in result.stdout.splitlines()]
+    assert maintained == ["example.customers", "example.events"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [(["--format", "json"], ["--json"]), (["--format", "csv"], ["--csv"])],
+    ids=["json", "csv"],
+)
+def test_the_0_1_query_format_option_still_works_and_says_what_replaced_it(warehouse, old, new):
+    before = run_cli("query", "-w", str(warehouse), *old, SQL)
+    now = run_cli("query", "-w", str(warehouse), *new, SQL)
+
+    assert before.returncode == now.returncode == 0, before.stderr
+    assert before.stdout == now.stdout
+    assert f"note: {' '.join(old)} is deprecated and will be removed; use {new[0]}" in (
+        before.stderr
+    )
+    assert now.stderr == ""
+
+
+def test_query_takes_one_machine_format(warehouse):
+    result = run_cli("query", "-w", str(warehouse), "--json", "--csv", SQL)
+
+    assert result.returncode == 2
+    assert "choose one of --json and --csv" in result.stderr

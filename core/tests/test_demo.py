@@ -98,7 +98,7 @@ def rows_per_table(stdout: str) -> dict[str, list[str]]:
 
 
 def query(warehouse: str, sql: str, env: dict[str, str]) -> list[dict[str, object]]:
-    result = run_cli("query", "--warehouse", warehouse, "--format", "json", sql, env=env)
+    result = run_cli("query", "--warehouse", warehouse, "--json", sql, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

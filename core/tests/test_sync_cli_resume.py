@@ -43,7 +43,7 @@ def sync_until_killed(config: Path, warehouse: Path, schema: str, commits: int) 
     command = [sys.executable, "-c", "from headwater.cli import main; main()", "sync", "example"]
     options = ["--config", str(config), "--warehouse", str(warehouse), "--schema", schema]
     with subprocess.Popen(
-        [*command, *options, "--log-format", "json"],
+        [*command, *options, "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -86,7 +86,7 @@ def test_a_killed_sync_continues_mid_read_with_exact_rows(schema, key, tmp_path)
 
     again = run_cli(
         "sync", "example", "--config", str(config), "--warehouse", str(warehouse),
-        "--schema", schema, "--log-format", "json",
+        "--schema", schema, "--json",
     )  # fmt: skip
 
     assert again.returncode == 0, again.stderr

@@ -167,7 +167,7 @@ def tables(warehouse: Path) -> dict[str, dict]:
     return {t["schema"]: t for t in json.loads(result.stdout)}
 
 
-@pytest.mark.parametrize("args", [("--log-format", "json"), ()], ids=["json", "text"])
+@pytest.mark.parametrize("args", [("--json",), ()], ids=["json", "text"])
 def test_a_sync_whose_reader_is_gone_syncs_everything_and_exits_quietly(tmp_path, args):
     warehouse = tmp_path / "wh"
     read, write = os.pipe()
@@ -248,7 +248,7 @@ def test_a_reader_that_stops_after_the_first_line_does_not_stop_the_sync(site, t
 
     with headwater(
         "sync", "chatty", "--config", str(config_file), "-w", str(warehouse),
-        "--log-format", "json", stdout=subprocess.PIPE,
+        "--json", stdout=subprocess.PIPE,
     ) as process:  # fmt: skip
         assert process.stdout is not None
         assert process.stderr is not None

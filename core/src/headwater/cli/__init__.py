@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from headwater.cli.app import UserError, cli, main
+from headwater.cli.app import ExitCode, UserError, cli, main
 
-__all__ = ["UserError", "cli", "main"]
+__all__ = ["ExitCode", "UserError", "cli", "main"]

@@ -9,24 +9,102 @@ unrelated plugins.
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from headwater.errors import HeadwaterError
 
-__all__ = ["UserError", "cli", "main"]
+__all__ = [
+    "ExitCode",
+    "Failed",
+    "PartlyFailed",
+    "UserError",
+    "cli",
+    "deprecated_option",
+    "main",
+    "outcome",
+    "report_failures",
+]
 
 DEBUG_ENV = "HEADWATER_DEBUG"
 
 
-class UserError(click.ClickException):
-    """A mistake the user can fix: one clear message, exit code 2."""
+class ExitCode(enum.IntEnum):
+    """What a ``headwater`` command's exit code means; the same for every command.
 
-    exit_code = 2
+    .. versionadded:: 0.2
+    """
+
+    OK = 0
+    """Everything asked for was done."""
+    FAILED = 1
+    """The work was attempted and failed: every schema or table failed, the credentials were
+    rejected, a run failed, or an unexpected error (one line; a traceback with
+    ``HEADWATER_DEBUG=1``)."""
+    USAGE = 2
+    """A usage or input error, found before any work: an option, the config, a name, the
+    warehouse, the SQL of a query."""
+    PARTIAL = 3
+    """Some schemas or tables were done and some failed; each failure is one line on
+    stderr."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (SIGINT), as shells report it; every commit made so far stays."""
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: one clear message, exit code 2 (:attr:`ExitCode.USAGE`)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class Failed(click.ClickException):
+    """Work that was attempted and failed: exit code 1 (:attr:`ExitCode.FAILED`).
+
+    .. versionadded:: 0.2
+    """
+
+    exit_code = ExitCode.FAILED
+
+
+class PartlyFailed(Failed):
+    """Some of the work was done and some failed: exit code 3 (:attr:`ExitCode.PARTIAL`).
+
+    .. versionadded:: 0.2
+    """
+
+    exit_code = ExitCode.PARTIAL
+
+
+def outcome(failed: int, total: int) -> ExitCode:
+    """The exit code of a command that worked through ``total`` parts (schemas, tables) of
+    which ``failed`` failed: OK, PARTIAL when some were done, else FAILED.
+
+    .. versionadded:: 0.2
+    """
+    if failed <= 0:
+        return ExitCode.OK
+    return ExitCode.PARTIAL if failed < total else ExitCode.FAILED
+
+
+def report_failures(failed: Sequence[str], total: int, what: str = "schemas") -> None:
+    """End a command that worked through ``total`` schemas (or tables) of which ``failed``
+    failed (each already reported on its own line): :class:`Failed`, partial when some were
+    done. Nothing failed: return.
+
+    .. versionadded:: 0.2
+    """
+    if not failed:
+        return
+    message = f"{len(failed)} of {total} {what} failed: {', '.join(failed)} (see above)"
+    if outcome(len(failed), total) is ExitCode.PARTIAL:
+        raise PartlyFailed(message)
+    raise Failed(message)
 
 
 class HeadwaterGroup(click.Group):
@@ -80,6 +158,14 @@ class HeadwaterGroup(click.Group):
             raise UserError(str(exc)) from exc
 
 
+def deprecated_option(old: str, new: str) -> None:
+    """Say on stderr (never stdout, which may be parsed) that option ``old`` is now ``new``.
+
+    .. versionadded:: 0.2
+    """
+    click.echo(f"note: {old} is deprecated and will be removed; use {new}", err=True)
+
+
 def _version() -> str:
     from headwater import __version__
 
@@ -110,4 +196,4 @@ def main(argv: list[str] | None = None) -> None:
                 f" (set {DEBUG_ENV}=1 for a traceback)",
                 err=True,
             )
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)

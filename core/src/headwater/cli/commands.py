@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
-from headwater.cli.app import UserError
+from headwater.cli.app import ExitCode, UserError
 from headwater.cli.demo_command import demo_command
 from headwater.cli.new_command import new_command
 from headwater.cli.sync_commands import SYNC_COMMANDS
@@ -221,7 +221,7 @@ def check_command(name: str, config_path: Path) -> None:
     ok, message = opened.source.validate_credentials(user_config.source, runtime)
     if not ok:
         click.echo(f"failed: {message or 'the credentials were rejected'}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.FAILED)
     if catalog is None:
         offered = list(opened.source.get_schemas(user_config.source, runtime))
         _raise_for_choices(check_schema_choices(user_config.schemas, offered), config_path)
@@ -305,7 +305,7 @@ def generate_command(names: tuple[str, ...], check_only: bool) -> None:
             " run `headwater generate` and commit the result",
             err=True,
         )
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.FAILED)
 
 
 BUILTIN_COMMANDS: tuple[click.Command, ...] = (

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from headwater.cli.app import UserError
+from headwater.cli.app import ExitCode, Failed, UserError, report_failures
 from headwater.cli.sync_commands import warehouse_option
 from headwater.errors import HeadwaterError
 
@@ -34,9 +34,6 @@ if TYPE_CHECKING:
     from headwater.sync import SyncResult
 
 __all__ = ["demo_command"]
-
-INTERRUPTED = 130
-"""The exit code after Ctrl-C, as shells report a process ended by SIGINT."""
 
 _PIPED_WIDTH = 160
 
@@ -96,19 +93,16 @@ def demo_command(warehouse: str, names: tuple[str, ...]) -> None:
             f" {warehouse}; the next `headwater demo` continues from it.",
             err=True,
         )
-        sys.exit(INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader of stdout went away (`headwater demo | head`): stop quietly, as a
         # well-behaved command does; the servers are already stopped.
         from headwater.display import silence
 
         silence(sys.stdout)
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)
     failed = [f"{connection}.{schema}" for (connection, schema), r in results.items() if None in r]
-    if failed:
-        raise UserError(
-            f"{len(failed)} of {len(results)} tables failed to sync: {', '.join(failed)}"
-        )
+    report_failures(failed, len(results), "tables")
 
 
 def _sync_twice(
@@ -214,7 +208,7 @@ def _query(warehouse: str, sql: str) -> pa.Table:
     try:
         return query_warehouse(warehouse, sql)
     except duckdb.Error as error:
-        raise UserError(f"the summary query failed: {error}") from None
+        raise Failed(f"the summary query failed: {error}") from None
 
 
 def _summary(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import click
 
-from headwater.cli.app import UserError
+from headwater.cli.app import UserError, deprecated_option, report_failures
 from headwater.discovery import get_registry
 from headwater.errors import HeadwaterError
 
@@ -163,13 +163,6 @@ def _target(
     )
 
 
-def _report_failures(failures: Sequence[tuple[str, str]], total: int) -> None:
-    if not failures:
-        return
-    names = ", ".join(name for name, _ in failures)
-    raise UserError(f"{len(failures)} of {total} schemas failed: {names} (see above)")
-
-
 @click.command("sync")
 @click.argument("name")
 @_config_option
@@ -188,13 +181,13 @@ def _report_failures(failures: Sequence[tuple[str, str]], total: int) -> None:
     help="Print nothing but errors (on stderr); the exit code tells the outcome.",
 )
 @click.option(
-    "--log-format",
-    type=click.Choice([TEXT, JSON]),
-    default=TEXT,
-    show_default=True,
-    help="text: live progress on a terminal, then a summary. json: one event per line on"
-    " stdout, for schedulers.",
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON event per line on stdout, for schedulers and log collectors, instead of"
+    " live progress and a summary.",
 )
+@click.option("--log-format", type=click.Choice([TEXT, JSON]), default=None, hidden=True)
 def sync_command(
     name: str,
     config_path: Path,
@@ -203,7 +196,8 @@ def sync_command(
     connection: str | None,
     full_refresh: bool,
     quiet: bool,
-    log_format: str,
+    as_json: bool,
+    log_format: str | None,
 ) -> None:
     """Sync a connector's schemas into Delta tables under WAREHOUSE/CONNECTION/SCHEMA.
 
@@ -213,6 +207,10 @@ def sync_command(
     """
     from headwater.cli.sync_output import SyncOutput
 
+    if log_format is not None:  # the 0.1 spelling
+        new = "--json" if log_format == JSON else "no option (text is the default)"
+        deprecated_option(f"--log-format {log_format}", new)
+        as_json = as_json or log_format == JSON
     target = _target(name, config_path, connection, schema_names, warehouse)
     if not target.schemas:
         raise UserError(f"no schema of {name} is enabled in {config_path}; nothing to sync")
@@ -222,7 +220,7 @@ def sync_command(
         runtime=target.runtime,
         config=target.config,
         quiet=quiet,
-        log_format=log_format,
+        log_format=JSON if as_json else TEXT,
     )
     from headwater.errors import user_message
 
@@ -237,7 +235,7 @@ def sync_command(
                 output.failed(schema.name, user_message(error, rules))
                 continue
             output.finished(schema.name, result)
-    _report_failures(output.failures, len(target.schemas))
+    report_failures([name for name, _ in output.failures], len(target.schemas))
 
 
 def _sync_one(
@@ -295,7 +293,7 @@ def reset_command(
             click.echo(f"{schema.name}: state dropped; the next sync rewrites the table")
         else:
             click.echo(f"{schema.name}: no table yet; nothing to reset")
-    _report_failures(failures, len(target.schemas))
+    report_failures([name for name, _ in failures], len(target.schemas))
 
 
 SYNC_COMMANDS: tuple[click.Command, ...] = (sync_command, reset_command)

@@ -4,19 +4,19 @@
   summary table on stdout at the end; piped, no live table and one ``schema: ...`` line per
   schema on stdout, stable for scripts;
 - ``--quiet``: nothing but errors;
-- ``--log-format json``: one JSON event per line on stdout (see
+- ``--json``: one JSON event per line on stdout (see
   :mod:`headwater.display.json_log`), for schedulers.
 
 Every printed text goes through a :class:`~headwater.display.Redactor` holding the config's
 secret values. rich is imported only in the text manner.
 
-**When stdout's reader goes away** (``headwater sync ... --log-format json | head -1``), the
+**When stdout's reader goes away** (``headwater sync ... --json | head -1``), the
 sync does not stop: a closed pipe says nothing about the data, and a scheduler's log
 collector dying should not cut a sync short. Output to stdout stops (it is pointed at
 ``os.devnull``, as Python's documentation advises; see :mod:`headwater.display.lines`), every
 schema still syncs and commits its data with its state, and when the ``with`` block ends the
 broken pipe is raised again, so the command exits as click exits on a broken pipe: quietly,
-with code 1. If schemas failed, that is left to the caller to report instead (exit code 2,
+with code 1. If schemas failed, that is left to the caller to report instead (exit code 3 or 1,
 on stderr, which still has a reader).
 
 .. versionadded:: 0.1
@@ -135,7 +135,7 @@ class SyncOutput:
         log_format: str,
         summary: bool = True,
     ) -> SyncOutput:
-        """The output for ``--quiet`` / ``--log-format``; ``runtime`` gains its progress sink.
+        """The output for ``--quiet`` / ``--json``; ``runtime`` gains its progress sink.
 
         ``summary=False`` leaves out the summary table on a terminal (the live table stays on
         screen): for a caller that prints its own summary, as ``headwater demo`` does.

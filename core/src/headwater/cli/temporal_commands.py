@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from headwater.cli.app import UserError
+from headwater.cli.app import ExitCode, UserError, outcome
 
 if TYPE_CHECKING:
     from headwater.temporal.client import TemporalTarget
@@ -99,10 +99,12 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(coroutine)
-    except (click.ClickException, HeadwaterError) as error:
-        message = error.format_message() if isinstance(error, click.ClickException) else str(error)
+    except click.ClickException as error:
+        message, code = error.format_message(), error.exit_code
+    except HeadwaterError as error:
+        message, code = str(error), UserError.exit_code
     click.echo(f"Error: {message}", err=True)
-    _exit(UserError.exit_code)
+    _exit(code)
 
 
 def _temporal_options(function: F) -> F:
@@ -381,8 +383,10 @@ def submit_command(
         _print_summary(summary, as_json)
         if summary.error is not None:
             click.echo(f"Error: {summary.error}", err=True)
-            _exit(1)
-    _exit(0)
+            failed = sum(not schema.ok for schema in summary.schemas)
+            # A failure before any schema ran (the config) fails the whole run.
+            _exit(outcome(failed, len(summary.schemas)) if failed else ExitCode.FAILED)
+    _exit(ExitCode.OK)
 
 
 # --- schedule ------------------------------------------------------------------------------------

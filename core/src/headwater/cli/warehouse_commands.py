@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from headwater.cli.app import UserError
+from headwater.cli.app import UserError, deprecated_option, report_failures
 from headwater.cli.sync_commands import WAREHOUSE_ENV, warehouse_option
 
 if TYPE_CHECKING:
@@ -175,24 +175,29 @@ def _print_table(result: pa.Table) -> None:
 @click.command("query")
 @click.argument("sql")
 @_warehouse_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="table: for people; csv: with a header row; json: an array of objects.",
-)
-def query_command(sql: str, warehouse: str, output_format: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print an array of JSON objects.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), hidden=True)
+def query_command(
+    sql: str, warehouse: str, as_json: bool, as_csv: bool, output_format: str | None
+) -> None:
     """Run SQL (DuckDB) over the warehouse's tables, each the live rows of its latest version.
 
     Name a table CONNECTION.SCHEMA (quote names with '-' or '.': "my-shop".orders) or
     CONNECTION__SCHEMA, e.g. headwater query "select count(*) from example.orders".
+    Prints a table for people; --json or --csv for programs.
     """
     import duckdb
 
     from headwater.warehouse.query import query_tables
 
+    if output_format is not None:  # the 0.1 spelling
+        deprecated_option(f"--format {output_format}", f"--{output_format}")
+        as_json = as_json or output_format == "json"
+        as_csv = as_csv or output_format == "csv"
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    output_format = "json" if as_json else "csv" if as_csv else "table"
     tables = _tables(warehouse)  # a bad warehouse is a user error before DuckDB is involved
     try:
         result = query_tables(tables, sql)
@@ -270,8 +275,7 @@ def maintain_command(warehouse: str, only: tuple[str, ...], retention_hours: int
             f" ({result.files_compacted} compacted, {result.files_vacuumed} vacuumed),"
             f" checkpoint at version {result.version}"
         )
-    if failures:
-        raise UserError(f"{len(failures)} of {len(chosen)} tables failed: {', '.join(failures)}")
+    report_failures(failures, len(chosen), "tables")
 
 
 WAREHOUSE_COMMANDS: tuple[click.Command, ...] = (tables_command, query_command, maintain_command)

@@ -1,4 +1,4 @@
-"""``--log-format json``: one JSON object per line, for schedulers and log collectors.
+"""``--json``: one JSON object per line, for schedulers and log collectors.
 
 Every progress event becomes a line, and the sync command adds lines of its own
 (``sync_started``, ``schema_started``, ``schema_finished``, ``schema_failed``,

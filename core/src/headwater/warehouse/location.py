@@ -12,10 +12,11 @@ so one set of credentials and options reaches all of it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import types
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ __all__ = [
     "TableLocation",
     "describe_store_error",
     "is_object_store",
+    "storage_failures",
     "table_location",
     "warehouse_error",
     "warehouse_root",
@@ -191,10 +193,12 @@ def describe_store_error(error: BaseException) -> str:
     return described
 
 
-def warehouse_error(error: BaseException, uri: str, doing: str) -> WarehouseError:
+def warehouse_error(
+    error: BaseException, uri: str, doing: str, *, again: str = "run the sync again"
+) -> WarehouseError:
     """The :class:`~headwater.errors.WarehouseError` for ``error``, met while ``doing`` (a verb
-    phrase: "write", "lock") the table at ``uri``: the system's reason in one line, and what
-    to check.
+    phrase: "write", "lock") the table at ``uri``: the system's reason in one line, what to
+    check, and ``again``, what to do then.
 
     .. versionadded:: 0.2
     """
@@ -211,7 +215,27 @@ def warehouse_error(error: BaseException, uri: str, doing: str) -> WarehouseErro
     )
     return WarehouseError(
         f"cannot {doing} the table {uri}: {reason}. Nothing was committed by this step; check"
-        f" that {where}, then run the sync again",
+        f" that {where}, then {again}",
         path=uri,
         reason=reason,
     )
+
+
+@contextlib.contextmanager
+def storage_failures(uri: str, doing: str, *, again: str = "run the sync again") -> Iterator[None]:
+    """Turn a storage failure inside the block (a read-only or full disk, a path that is a
+    file, an object store that is unreachable or refuses the credentials; Delta Lake reports
+    them as ``DeltaError`` or ``OSError``) into :func:`warehouse_error`, not chained: the
+    store client's text may quote a signed URL. A commit conflict (``CommitFailedError``) is
+    not a storage failure and passes through.
+
+    .. versionadded:: 0.2
+    """
+    from deltalake.exceptions import CommitFailedError, DeltaError
+
+    try:
+        yield
+    except (DeltaError, OSError) as error:
+        if isinstance(error, WarehouseError | CommitFailedError):
+            raise
+        raise warehouse_error(error, uri, doing, again=again) from None

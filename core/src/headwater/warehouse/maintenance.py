@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from headwater.warehouse.location import describe_store_error
+from headwater.warehouse.location import storage_failures
 from headwater.warehouse.lock import lock_table
 
 if TYPE_CHECKING:
@@ -65,15 +65,14 @@ def maintain_table(
     store's lease object, as for a sync.
 
     :raises TableLockedError: when a sync holds the table.
-    :raises OSError: when the object store cannot be read or written (one line, no
-        credentials); whatever step it stopped at left a consistent table.
+    :raises WarehouseError: when the table's storage cannot be read or written (a read-only
+        or full disk, an unreachable object store; one line, no credentials); whatever step
+        it stopped at left a consistent table.
 
     .. versionadded:: 0.1
     """
-    try:
+    with storage_failures(location.uri, "maintain", again="run `headwater maintain` again"):
         return _maintain(location, clock=clock, retention=retention)
-    except OSError as error:
-        raise OSError(f"cannot maintain {location.uri}: {describe_store_error(error)}") from None
 
 
 def _maintain(

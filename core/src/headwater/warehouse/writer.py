@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from headwater.errors import TableLockedError, WarehouseError
+from headwater.errors import TableLockedError
 from headwater.warehouse.conform import conform
-from headwater.warehouse.location import warehouse_error
+from headwater.warehouse.location import storage_failures
 from headwater.warehouse.partitioning import PARTITION_COLUMN
 from headwater.warehouse.state_log import (
     STATE_KEY,
@@ -77,20 +77,16 @@ def _fenced(uri: str) -> Iterator[None]:
     gets, and a storage failure (a read-only or full disk, a path that is a file, an object
     store that is unreachable or refuses the credentials) a
     :class:`~headwater.errors.WarehouseError`, not Delta's own text."""
-    from deltalake.exceptions import CommitFailedError, DeltaError
+    from deltalake.exceptions import CommitFailedError
 
     try:
-        yield
+        with storage_failures(uri, "write"):
+            yield
     except CommitFailedError as error:
         raise TableLockedError(
             f"another writer committed to {uri} while this sync ran ({error}); nothing was"
             " committed by this step: run the sync again"
         ) from error
-    except (DeltaError, OSError) as error:
-        if isinstance(error, WarehouseError):
-            raise
-        # Not chained: the store client's text may quote a signed URL.
-        raise warehouse_error(error, uri, "write") from None
 
 
 class TableWriter:
