@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from connector_github import github
@@ -186,6 +187,79 @@ def test_a_resumed_pull_requests_read_skips_rows_above_its_earliest_value():
     resumed = read(api, "pull_requests", **incremental("updated_at", None, earliest))
 
     assert {row["id"] for row in resumed} == {row["id"] for row in rows[99:]}
+
+
+@pytest.mark.parametrize(
+    ("schema", "field"),
+    [("issues", "updated_at"), ("pull_requests", "updated_at"), ("commits", "committed_at")],
+)
+def test_a_row_added_at_the_watermark_comes_in_the_read_from_it(schema, field):
+    api = GithubApi()
+    before = read(api, schema)
+    watermark = sorted(row[field] for row in before)[len(before) // 2]
+    key = "sha" if schema == "commits" else "id"
+
+    kit.add_row_at(api, schema, field, watermark)
+    rows = read(api, schema, **incremental(field, watermark))
+
+    known = {row[key] for row in before}
+    assert [row[field] for row in rows if row[key] not in known] == [watermark]
+    assert all(row[field] >= watermark for row in rows)
+
+
+# --- the documented parameter rules --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "message"),
+    [
+        (
+            "issues",
+            "since=yesterday",
+            "The since parameter needs to be in ISO 8601 format: YYYY-MM-DDTHH:MM:SSZ",
+        ),
+        (
+            "commits",
+            "until=2025-03-01T08:00:00Z&since=03/01/2025",
+            "The since parameter needs to be in ISO 8601 format: YYYY-MM-DDTHH:MM:SSZ",
+        ),
+        ("issues", "state=merged", "Validation Failed: state 'merged'"),
+        ("issues", "sort=popularity", "Validation Failed: sort 'popularity'"),
+        ("pulls", "direction=up", "Validation Failed: direction 'up'"),
+        ("pulls", "sort=comments", "Validation Failed: sort 'comments'"),
+    ],
+)
+def test_the_emulator_refuses_what_github_refuses(path, query, message):
+    api = GithubApi()
+
+    answer = _ask(api, f"/repos/{REPOSITORY}/{path}?{query}")
+
+    assert answer.status_code == 422
+    assert answer.json()["message"] == message
+    assert len(api.requests) == 1  # a refused request is recorded too
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "rows"),
+    [
+        ("issues", "state=all&sort=updated&direction=asc&since=2025-03-01T08:00:00Z", 30),
+        ("issues", "since=2025-03-01", 30),  # a date alone is ISO 8601 too
+        ("commits", "since=2025-03-01T08:00:00%2B00:00&until=2026-01-01T00:00:00Z", 30),
+        ("pulls", "per_page=500&state=all", 100),  # more than the maximum is served as 100
+    ],
+)
+def test_the_emulator_accepts_what_github_accepts(path, query, rows):
+    api = GithubApi()
+
+    answer = _ask(api, f"/repos/{REPOSITORY}/{path}?{query}")
+
+    assert answer.status_code == 200
+    assert len(answer.json()) == rows
+
+
+def _ask(api, path_and_query):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return api(httpx.Request("GET", f"https://api.github.com{path_and_query}", headers=headers))
 
 
 # --- fan-out -----------------------------------------------------------------------------------

@@ -24,7 +24,10 @@ connector's mistakes. What it follows:
   ``{"starred_at", "user"}``. Oldest star first.
 - ``/releases``: newest first. ``/actions/runs``: ``{"total_count", "workflow_runs"}``,
   newest first.
-- A malformed ``since``/``until`` is ``422 {"message": "Validation Failed", ...}``.
+- The documented parameter rules (:data:`PARAM_RULES`, checked before the routes): ``since``
+  and ``until`` are ISO 8601; ``state``, ``sort`` and ``direction`` take their listed values.
+  A request that breaks one is ``422 {"message": ..., "documentation_url": ...}``.
+- ``per_page`` above 100 is served as 100, as the docs' maximum says (not refused).
 - Rate-limit headers on every answer; inject ``403``/``429`` with ``x-ratelimit-remaining: 0``
   or ``retry-after`` through :meth:`~headwater.emulator.Emulator.inject` (see
   :func:`rate_limited`).
@@ -37,9 +40,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from headwater.emulator import (
+    Choice,
     ContractKit,
     Emulator,
+    EndpointRules,
     InvalidConfig,
+    Matches,
+    ParamProblem,
     ParentLink,
     SchemaKit,
     StatusFailure,
@@ -51,7 +58,16 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["OWNER", "REPO", "REPOSITORY", "TOKEN", "GithubApi", "kit", "rate_limited"]
+__all__ = [
+    "OWNER",
+    "PARAM_RULES",
+    "REPO",
+    "REPOSITORY",
+    "TOKEN",
+    "GithubApi",
+    "kit",
+    "rate_limited",
+]
 
 OWNER = "octo-org"
 REPO = "octo-repo"
@@ -63,6 +79,49 @@ STAR_MEDIA_TYPE = "application/vnd.github.star+json"
 _START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 _DEFAULT_PER_PAGE = 30
 _MAX_PER_PAGE = 100
+
+# An ISO 8601 date or datetime, as `since`/`until` take them (api_inventory.md, "Parameter
+# rules"); the connector sends YYYY-MM-DDTHH:MM:SSZ.
+_ISO = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
+
+
+def _timestamp(name: str) -> Matches:
+    return Matches(
+        name=name,
+        pattern=_ISO,
+        message="The {param} parameter needs to be in ISO 8601 format: YYYY-MM-DDTHH:MM:SSZ",
+    )
+
+
+def _one_of(name: str, *values: str) -> Choice:
+    return Choice(name=name, values=values, message="Validation Failed: {param} '{value}'")
+
+
+_STATE = _one_of("state", "open", "closed", "all")
+_DIRECTION = _one_of("direction", "asc", "desc")
+PARAM_RULES = (
+    EndpointRules(
+        path="/repos/{owner}/{repo}/issues",
+        rules=[
+            _timestamp("since"),
+            _STATE,
+            _one_of("sort", "created", "updated", "comments"),
+            _DIRECTION,
+        ],
+    ),
+    EndpointRules(
+        path="/repos/{owner}/{repo}/pulls",
+        rules=[
+            _STATE,
+            _one_of("sort", "created", "updated", "popularity", "long-running"),
+            _DIRECTION,
+        ],
+    ),
+    EndpointRules(
+        path="/repos/{owner}/{repo}/commits", rules=[_timestamp("since"), _timestamp("until")]
+    ),
+)
+"""The parameter rules GitHub documents for the endpoints the connector reads."""
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -109,6 +168,8 @@ class GithubApi(Emulator):
     releases and workflow runs, each more than one page of 100 (reviews: one page per pull).
     """
 
+    param_rules = PARAM_RULES
+
     def __init__(self, *, empty: bool = False) -> None:
         super().__init__()
         self.now = _START
@@ -154,14 +215,15 @@ class GithubApi(Emulator):
             "closed_at": moment if closed else None,
         }
 
-    def _new_issue(self, *, closed: bool = False) -> None:
+    def _new_issue(self, *, closed: bool = False, at: str | None = None) -> None:
         self._numbers += 1
-        self.store.add("issues", [self._issue_row(self._numbers, self._tick(), closed=closed)])
+        moment = at or self._tick()
+        self.store.add("issues", [self._issue_row(self._numbers, moment, closed=closed)])
 
-    def _new_pull(self, *, closed: bool = False) -> None:
+    def _new_pull(self, *, closed: bool = False, at: str | None = None) -> None:
         self._numbers += 1
         number = self._numbers
-        moment = self._tick()
+        moment = at or self._tick()
         pull = {
             "id": self._id(),
             "number": number,
@@ -194,8 +256,8 @@ class GithubApi(Emulator):
             ],
         )
 
-    def _new_commit(self) -> None:
-        moment = self._tick()
+    def _new_commit(self, *, at: str | None = None) -> None:
+        moment = at or self._tick()
         sha = f"{self._id():040x}"
         signature = {"name": "Ada", "email": "ada@example.com", "date": moment}
         self.store.add(
@@ -273,7 +335,24 @@ class GithubApi(Emulator):
         elif schema == "pull_request_reviews":
             self._new_review(self.store.rows("pulls")[0]["number"])
 
+    def add_row_at(self, schema: str, field: str, value: Any) -> None:
+        """A new issue, pull request or commit whose incremental field is exactly ``value``
+        (ISO text, as the connector's rows hold ``updated_at`` and ``committed_at``)."""
+        moment = str(value)
+        match (schema, field):
+            case ("issues", "updated_at"):
+                self._new_issue(at=moment)
+            case ("pull_requests", "updated_at"):
+                self._new_pull(at=moment)
+            case ("commits", "committed_at"):
+                self._new_commit(at=moment)
+            case _:
+                raise ValueError(f"no incremental field {field!r} on {schema!r}")
+
     # --- the API --------------------------------------------------------------------------
+
+    def param_error(self, request: httpx.Request, problem: ParamProblem) -> httpx.Response:
+        return _error(422, problem.message)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -357,22 +436,20 @@ class GithubApi(Emulator):
         headers = {"Link": ", ".join(links)} if links else {}
         return json_response(200, wrap(chunk) if wrap else chunk, headers)
 
+    # PARAM_RULES have checked state, sort, direction and the timestamps' format.
+
     def _issues(self, params: httpx.QueryParams) -> list[dict[str, Any]]:
         rows = _by_state(self.store.rows("issues"), params.get("state", "open"))
         since = _bound(params, "since")
         if since is not None:
             rows = [row for row in rows if _parse(row["updated_at"]) >= since]
         sort = params.get("sort", "created")
-        if sort not in ("created", "updated", "comments"):
-            raise _Invalid("sort")
         field = "updated_at" if sort == "updated" else "created_at"
         return _ordered(rows, field, params.get("direction", "desc"))
 
     def _pulls(self, params: httpx.QueryParams) -> list[dict[str, Any]]:
         rows = _by_state(self.store.rows("pulls"), params.get("state", "open"))
         sort = params.get("sort", "created")
-        if sort not in ("created", "updated", "popularity", "long-running"):
-            raise _Invalid("sort")
         field = "updated_at" if sort == "updated" else "created_at"
         default = "desc" if sort == "created" else "asc"
         return _ordered(rows, field, params.get("direction", default))
@@ -424,14 +501,10 @@ def _bound(params: httpx.QueryParams, name: str) -> dt.datetime | None:
 
 
 def _by_state(rows: list[dict[str, Any]], state: str) -> list[dict[str, Any]]:
-    if state not in ("open", "closed", "all"):
-        raise _Invalid("state")
     return rows if state == "all" else [row for row in rows if row["state"] == state]
 
 
 def _ordered(rows: list[dict[str, Any]], field: str, direction: str) -> list[dict[str, Any]]:
-    if direction not in ("asc", "desc"):
-        raise _Invalid("direction")
     return sorted(rows, key=lambda row: (row[field], row["id"]), reverse=direction == "desc")
 
 
@@ -460,6 +533,7 @@ kit = ContractKit(
         ),
     ],
     add_rows=GithubApi.add_rows,
+    add_row_at=GithubApi.add_row_at,
     schemas={
         "issues": SchemaKit(expected_key=_issue_key),
         "pull_requests": SchemaKit(table="pulls"),
