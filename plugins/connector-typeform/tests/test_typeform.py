@@ -223,14 +223,61 @@ def test_an_interrupted_read_resumes_below_its_earliest_value_for_every_form():
     assert seen == {row["token"] for row in everything}
 
 
-def test_a_malformed_bound_is_a_400_from_the_emulator():
-    api = TypeformApi(forms=1)
-    request_url = "https://api.typeform.com/forms/frm00000/responses?since=yesterday"
+def test_a_response_added_at_the_watermark_comes_in_the_read_from_it():
+    api = TypeformApi()
+    before = read(api, "responses")
+    watermark = before[len(before) // 2]["submitted_at"]
 
-    answer = api(httpx.Request("GET", request_url, headers={"Authorization": f"Bearer {TOKEN}"}))
+    kit.add_row_at(api, "responses", "submitted_at", watermark)
+    rows = read(api, "responses", **incremental(watermark))
+
+    known = {row["token"] for row in before}
+    assert [row["submitted_at"] for row in rows if row["token"] not in known] == [watermark]
+    assert all(row["submitted_at"] >= watermark for row in rows)
+
+
+# --- the documented parameter rules --------------------------------------------------------------
+
+
+def _ask(api, path_and_query):
+    url = f"https://api.typeform.com{path_and_query}"
+    return api(httpx.Request("GET", url, headers={"Authorization": f"Bearer {TOKEN}"}))
+
+
+@pytest.mark.parametrize(
+    ("path_and_query", "description"),
+    [
+        ("/forms/frm00000/responses?since=yesterday", "since must be a timestamp in seconds"),
+        ("/forms/frm00000/responses?until=2020-03-20T14:00:59Z", "until must be a timestamp"),
+        ("/forms/frm00000/responses?until=2020-03-20", "until must be a timestamp"),
+        ("/forms/frm00000/responses?page_size=1001", "page_size must be between 1 and 1000"),
+        ("/forms/frm00000/responses?page_size=0", "page_size must be between 1 and 1000"),
+        ("/forms?page_size=201", "page_size must be between 1 and 200"),
+        ("/forms/frm00000/responses?before=tok1&sort=submitted_at,desc", "sort cannot be used"),
+        ("/forms/frm00000/responses?sort=submitted_at,asc&after=tok1", "sort cannot be used"),
+    ],
+)
+def test_the_emulator_refuses_what_typeform_refuses(path_and_query, description):
+    api = TypeformApi(forms=1)
+
+    answer = _ask(api, path_and_query)
 
     assert answer.status_code == 400
     assert answer.json()["code"] == "VALIDATION_ERROR"
+    assert description in answer.json()["description"]
+    assert len(api.requests) == 1  # a refused request is recorded too
+
+
+@pytest.mark.parametrize(
+    "path_and_query",
+    [
+        "/forms/frm00000/responses?page_size=1000&since=2020-03-20T14:00:59&until=1893456000",
+        "/forms/frm00000/responses?before=tok00000001&since=2020-03-20T14:00:59",
+        "/forms?page_size=200&page=1",
+    ],
+)
+def test_the_emulator_accepts_what_typeform_accepts(path_and_query):
+    assert _ask(TypeformApi(forms=1), path_and_query).status_code == 200
 
 
 # --- failures ----------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ connector's mistakes. What it follows:
   token, exclusive); ``sort`` together with a token is a 400. The body is
   ``{"total_items", "page_count", "items"}``, with no cursor: the caller continues from the
   last row's ``token``. An unknown form is ``404 {"code": "FORM_NOT_FOUND", ...}``.
-- Invalid parameters are ``400 {"code": "VALIDATION_ERROR", "description": ...}``.
+- Invalid parameters are ``400 {"code": "VALIDATION_ERROR", "description": ...}``. The
+  documented rules (:data:`PARAM_RULES`: page sizes, the ``since``/``until`` formats,
+  ``sort`` never with a token) are checked before the routes.
 - Inject a missing scope with :func:`forbidden`, a rate limit with
   ``StatusFailure(status=429, ...)`` through :meth:`~headwater.emulator.Emulator.inject`.
 """
@@ -30,7 +32,12 @@ from urllib.parse import unquote
 from headwater.emulator import (
     ContractKit,
     Emulator,
+    EndpointRules,
+    Exclusive,
+    IntegerRange,
     InvalidConfig,
+    Matches,
+    ParamProblem,
     ParentLink,
     SchemaKit,
     StatusFailure,
@@ -42,7 +49,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["BUSY_FORM", "TOKEN", "TypeformApi", "forbidden", "kit"]
+__all__ = ["BUSY_FORM", "PARAM_RULES", "TOKEN", "TypeformApi", "forbidden", "kit"]
 
 TOKEN = "tfp_contractToken0001"
 BUSY_FORM = "frm00000"
@@ -50,6 +57,47 @@ BUSY_FORM = "frm00000"
 _START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 _FORMS_PAGE = (10, 200)  # default, maximum
 _RESPONSES_PAGE = (25, 1000)
+
+
+def _page_size(maximum: int) -> IntegerRange:
+    return IntegerRange(
+        name="page_size",
+        minimum=1,
+        maximum=maximum,
+        message=f"page_size must be between 1 and {maximum}",
+    )
+
+
+def _instant_format(name: str) -> Matches:
+    # "as int (timestamp in seconds) or in ISO 8601 format, UTC time, to the second, with T as
+    # a delimiter" (api_inventory.md, "Parameter rules").
+    return Matches(
+        name=name,
+        pattern=r"\d+|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
+        message=f"{name} must be a timestamp in seconds or ISO 8601 UTC, like 2020-03-20T14:00:59",
+    )
+
+
+def _not_with_sort(token: str) -> Exclusive:
+    return Exclusive(
+        names=("sort", token), message="sort cannot be used together with before or after"
+    )
+
+
+PARAM_RULES = (
+    EndpointRules(path="/forms", rules=[_page_size(_FORMS_PAGE[1])]),
+    EndpointRules(
+        path="/forms/{form_id}/responses",
+        rules=[
+            _page_size(_RESPONSES_PAGE[1]),
+            _instant_format("since"),
+            _instant_format("until"),
+            _not_with_sort("before"),
+            _not_with_sort("after"),
+        ],
+    ),
+)
+"""The parameter rules Typeform documents for the endpoints the connector reads."""
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -76,6 +124,8 @@ class TypeformApi(Emulator):
     """An account with ``forms`` forms (more than one page of 200); most have a few
     responses, and :data:`BUSY_FORM` has more than one page of 1000.
     """
+
+    param_rules = PARAM_RULES
 
     def __init__(self, *, forms: int = 205, busy_responses: int = 1105) -> None:
         super().__init__()
@@ -115,10 +165,14 @@ class TypeformApi(Emulator):
             ],
         )
 
-    def add_response(self, form_id: str) -> None:
-        """A response to ``form_id``, landed a minute ago and submitted now."""
+    def add_response(self, form_id: str, *, at: str | None = None) -> None:
+        """A response to ``form_id``, landed a minute ago and submitted now (or ``at``, ISO
+        text as rows hold ``submitted_at``)."""
         self._tokens += 1
-        submitted = self._tick()
+        if at is None:
+            submitted = self._tick()
+        else:
+            submitted = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
         token = f"tok{self._tokens:08x}"
         self.store.add(
             "responses",
@@ -130,7 +184,7 @@ class TypeformApi(Emulator):
                     "response_id": token,
                     "response_type": "completed",
                     "landed_at": _iso(submitted - dt.timedelta(minutes=1)),
-                    "submitted_at": _iso(submitted),
+                    "submitted_at": at or _iso(submitted),
                     "metadata": {"platform": "other", "browser": "default", "referer": ""},
                     "hidden": {},
                     "calculated": {"score": self._tokens % 10},
@@ -154,7 +208,17 @@ class TypeformApi(Emulator):
             self.add_response(BUSY_FORM)
             self.add_response("frm00003")
 
+    def add_row_at(self, schema: str, field: str, value: Any) -> None:
+        """A new response submitted exactly at ``value`` (ISO text, as the connector's rows
+        hold ``submitted_at``, the only incremental field)."""
+        if (schema, field) != ("responses", "submitted_at"):
+            raise ValueError(f"no incremental field {field!r} on {schema!r}")
+        self.add_response("frm00003", at=str(value))
+
     # --- the API --------------------------------------------------------------------------
+
+    def param_error(self, request: httpx.Request, problem: ParamProblem) -> httpx.Response:
+        return _error(400, "VALIDATION_ERROR", problem.message)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -197,9 +261,7 @@ class TypeformApi(Emulator):
         return _list(rows, size, chunk)
 
     def _responses(self, form_id: str, params: httpx.QueryParams) -> httpx.Response:
-        before, after = params.get("before"), params.get("after")
-        if (before or after) and "sort" in params:
-            raise _Invalid("sort cannot be used together with before or after")
+        before, after = params.get("before"), params.get("after")  # never with sort
         rows = [r for r in self.store.rows("responses") if r["form_id"] == form_id]
         rows.sort(key=lambda r: (r["submitted_at"], r["token"]), reverse=True)
         since, until = _instant(params, "since"), _instant(params, "until")
@@ -231,24 +293,19 @@ def _number(params: httpx.QueryParams, name: str, default: int) -> int:
 
 
 def _size(params: httpx.QueryParams, limits: tuple[int, int]) -> int:
-    size = _number(params, "page_size", limits[0])
-    if not 1 <= size <= limits[1]:
-        raise _Invalid(f"page_size must be between 1 and {limits[1]}")
-    return size
+    return _number(params, "page_size", limits[0])  # its range is in PARAM_RULES
 
 
 def _instant(params: httpx.QueryParams, name: str) -> str | None:
-    value = params.get(name)
+    value = params.get(name)  # its format is in PARAM_RULES
     if value is None:
         return None
     if value.isdigit():
         return _iso(dt.datetime.fromtimestamp(int(value), tz=dt.UTC))
     try:
         parsed = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise _Invalid(
-            f"{name} must be a timestamp in seconds or ISO 8601 UTC, like 2020-03-20T14:00:59"
-        ) from None
+    except ValueError:  # the right shape, not a real time (month 13)
+        raise _Invalid(f"{name} is not a valid time: {value}") from None
     return _iso(parsed)
 
 
@@ -268,6 +325,7 @@ kit = ContractKit(
         ),
     ],
     add_rows=TypeformApi.add_rows,
+    add_row_at=TypeformApi.add_row_at,
     schemas={
         "responses": SchemaKit(
             expected_key=_response_key,
