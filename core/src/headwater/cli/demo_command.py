@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from headwater.cli.app import ExitCode, Failed, UserError, report_failures
+from headwater.cli.native_stderr import with_native_stderr_filtered
 from headwater.cli.sync_commands import warehouse_option
 from headwater.errors import HeadwaterError
 
@@ -59,6 +60,7 @@ def _console() -> Console:
     metavar="NAME",
     help="A connector to run; repeat for more. Default: every installed one with an emulator.",
 )
+@with_native_stderr_filtered
 def demo_command(warehouse: str, names: tuple[str, ...]) -> None:
     """Sync installed connectors against their API emulators on 127.0.0.1, twice; no account.
 

@@ -19,6 +19,7 @@ import attrs
 import click
 
 from headwater.cli.app import UserError, deprecated_option, report_failures
+from headwater.cli.native_stderr import with_native_stderr_filtered
 from headwater.discovery import get_registry
 from headwater.errors import HeadwaterError
 
@@ -188,6 +189,7 @@ def _target(
     " live progress and a summary.",
 )
 @click.option("--log-format", type=click.Choice([TEXT, JSON]), default=None, hidden=True)
+@with_native_stderr_filtered
 def sync_command(
     name: str,
     config_path: Path,
@@ -264,6 +266,7 @@ def _sync_one(
 @_schema_option
 @_warehouse_option
 @_connection_option
+@with_native_stderr_filtered
 def reset_command(
     name: str,
     config_path: Path,

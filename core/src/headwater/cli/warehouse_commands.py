@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from headwater.cli.app import UserError, deprecated_option, report_failures
+from headwater.cli.native_stderr import with_native_stderr_filtered
 from headwater.cli.sync_commands import WAREHOUSE_ENV, warehouse_option
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ def _json_value(value: object) -> object:
 @click.command("tables")
 @_warehouse_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_native_stderr_filtered
 def tables_command(warehouse: str, as_json: bool) -> None:
     """List the warehouse's tables: rows, files, size, last sync and sync state."""
     from headwater.warehouse.inventory import summarize_table
@@ -178,6 +180,7 @@ def _print_table(result: pa.Table) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print an array of JSON objects.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), hidden=True)
+@with_native_stderr_filtered
 def query_command(
     sql: str, warehouse: str, as_json: bool, as_csv: bool, output_format: str | None
 ) -> None:
@@ -236,6 +239,7 @@ def query_command(
     show_default=True,
     help="Keep files any version this recent still reads; older versions become unreadable.",
 )
+@with_native_stderr_filtered
 def maintain_command(warehouse: str, only: tuple[str, ...], retention_hours: int) -> None:
     """Compact small files, vacuum unreferenced ones and checkpoint each table.
 
