@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 
 from connector_klaviyo import klaviyo
@@ -321,6 +322,78 @@ def test_an_unknown_revision_has_its_own_message():
     rule = classify(caught.value, SOURCE.get_non_retryable_errors())
     assert rule is not None
     assert "upgrade connector-klaviyo" in rule.message
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "key"),
+    [
+        ("profiles", "updated", "id"),
+        ("events", "datetime", "id"),
+        ("email_campaigns", "updated_at", "id"),
+        ("sms_campaigns", "updated_at", "id"),
+        ("flows", "updated", "id"),
+        ("lists", "updated", "id"),
+    ],
+)
+def test_a_row_added_at_the_watermark_comes_in_the_read_from_it(schema, field, key):
+    api = KlaviyoApi()
+    before = read(api, schema)
+    watermark = sorted(row[field] for row in before)[len(before) // 2]
+
+    kit.add_row_at(api, schema, field, watermark)
+    rows = read(api, schema, **incremental(field, watermark))
+
+    known = {row[key] for row in before}
+    assert [row[field] for row in rows if row[key] not in known] == [watermark]
+    assert all(row[field] >= watermark for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "parameter", "detail"),
+    [
+        ("profiles", "page[size]=101", "page[size]", "between 1 and 100"),
+        ("profiles", "page[size]=0", "page[size]", "between 1 and 100"),
+        ("flows", "page[size]=51", "page[size]", "between 1 and 50"),
+        ("lists/L000001/profiles", "page[size]=many", "page[size]", "between 1 and 100"),
+        ("profiles", "sort=-name", "sort", "'-name' is not a valid sort"),
+        ("events", "sort=created", "sort", "'created' is not a valid sort"),
+        ("metrics", "sort=created", "sort", "'created' is not a valid sort"),
+        ("campaigns", "sort=updated_at", "filter", "A channel filter is required"),
+        ("campaigns", "filter=equals(status,'Draft')", "filter", "A channel filter is required"),
+        ("campaigns", "filter=equals(messages.channel,'fax')", "filter", "channel filter"),
+    ],
+)
+def test_the_emulator_refuses_what_klaviyo_documents(path, query, parameter, detail):
+    api = KlaviyoApi()
+
+    answer = _ask(api, f"/api/{path}?{query}")
+
+    assert answer.status_code == 400
+    [error] = answer.json()["errors"]
+    assert (error["code"], error["source"]) == ("invalid", {"parameter": parameter})
+    assert detail in error["detail"]
+    assert len(api.requests) == 1  # a refused request is recorded too
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("profiles", "page[size]=100&sort=-updated"),
+        ("flows", "page[size]=50&sort=updated"),
+        ("campaigns", "filter=equals(messages.channel,'sms')&sort=-created_at"),
+        (
+            "campaigns",
+            "filter=and(equals(messages.channel,'email'),greater-than(updated_at,2025-03-01T08:00:00Z))",
+        ),
+    ],
+)
+def test_the_emulator_accepts_what_klaviyo_documents(path, query):
+    assert _ask(KlaviyoApi(), f"/api/{path}?{query}").status_code == 200
+
+
+def _ask(api, path_and_query):
+    headers = {"Authorization": f"Klaviyo-API-Key {PRIVATE_KEY}", "revision": "2025-01-15"}
+    return api(httpx.Request("GET", f"https://a.klaviyo.com{path_and_query}", headers=headers))
 
 
 @pytest.mark.parametrize(

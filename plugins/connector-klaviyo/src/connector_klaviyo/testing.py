@@ -20,6 +20,9 @@ connector's mistakes. What it follows:
   rows come in creation order.
 - Rate-limit headers (``RateLimit-Limit``/``-Remaining``/``-Reset``) on every answer; a 429
   is ``{"errors": [{"code": "throttled", ...}]}`` with ``Retry-After`` (see :func:`throttled`).
+- The documented parameter rules (:data:`PARAM_RULES`: ``page[size]`` ranges, ``sort`` fields,
+  the campaigns' required channel filter) are checked before the routes; the filter
+  expressions themselves are parsed and checked per field by the lists.
 """
 
 from __future__ import annotations
@@ -33,10 +36,17 @@ from urllib.parse import unquote
 import attrs
 
 from headwater.emulator import (
+    Choice,
     ContractKit,
     Emulator,
+    EndpointRules,
+    IntegerRange,
     InvalidConfig,
+    Matches,
+    ParamProblem,
+    ParamRule,
     ParentLink,
+    Required,
     SchemaKit,
     StatusFailure,
     json_response,
@@ -47,7 +57,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["PRIVATE_KEY", "KlaviyoApi", "error_body", "kit", "throttled"]
+__all__ = ["PARAM_RULES", "PRIVATE_KEY", "KlaviyoApi", "error_body", "kit", "throttled"]
 
 PRIVATE_KEY = "pk_contract0123456789abcdef0123"
 _START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
@@ -198,6 +208,52 @@ _LIST_PROFILES = _List(
 )
 
 
+_CHANNEL_REQUIRED = (
+    "A channel filter is required: equals(messages.channel,'email') or"
+    " equals(messages.channel,'sms')"
+)
+
+
+def _rules(path: str, spec: _List, *extra: ParamRule) -> EndpointRules:
+    # api_inventory.md, "Parameter rules": each reference page's sort fields and page size.
+    rules: list[ParamRule] = list(extra)
+    sorts = {f"{sign}{field}" for sign in ("", "-") for field in spec.sorts}
+    rules.append(
+        Choice(name="sort", values=sorts, message="'{value}' is not a valid sort for this endpoint")
+    )
+    if spec.max_page_size is not None:
+        rules.append(
+            IntegerRange(
+                name="page[size]",
+                minimum=1,
+                maximum=spec.max_page_size,
+                message=f"page[size] must be an integer between 1 and {spec.max_page_size}",
+            )
+        )
+    return EndpointRules(path=path, rules=rules)
+
+
+PARAM_RULES = (
+    _rules("/api/profiles", _PROFILES),
+    _rules("/api/events", _EVENTS),
+    _rules(
+        "/api/campaigns",
+        _CAMPAIGNS,
+        Required(name="filter", message=_CHANNEL_REQUIRED),
+        Matches(
+            name="filter",
+            pattern=r".*equals\(messages\.channel,['\"](email|sms|mobile_push)['\"]\).*",
+            message=_CHANNEL_REQUIRED,
+        ),
+    ),
+    _rules("/api/flows", _FLOWS),
+    _rules("/api/lists", _LISTS),
+    _rules("/api/metrics", _METRICS),
+    _rules("/api/lists/{list_id}/profiles", _LIST_PROFILES),
+)
+"""The parameter rules Klaviyo documents for the endpoints the connector reads."""
+
+
 def _split(text: str) -> list[str]:
     """``text`` split at the commas outside parentheses and quotes."""
     parts: list[str] = []
@@ -272,6 +328,8 @@ class KlaviyoApi(Emulator):
     """One Klaviyo account: profiles, events, email and SMS campaigns, flows, lists with
     members, and metrics; each more than one page (list members: the first list)."""
 
+    param_rules = PARAM_RULES
+
     def __init__(self) -> None:
         super().__init__()
         self.now = _START
@@ -305,8 +363,8 @@ class KlaviyoApi(Emulator):
         self._ids += 1
         return f"{prefix}{self._ids:06d}"
 
-    def _new_profile(self) -> None:
-        moment = self._tick()
+    def _new_profile(self, *, at: str | None = None) -> None:
+        moment = at or self._tick()
         number = len(self.store.rows("profiles")) + 1
         row = {
             "id": self._id("01P"),
@@ -317,8 +375,8 @@ class KlaviyoApi(Emulator):
         }
         self.store.add("profiles", [row])
 
-    def _new_list(self, name: str) -> None:
-        moment = self._tick()
+    def _new_list(self, name: str, *, at: str | None = None) -> None:
+        moment = at or self._tick()
         row = {"id": self._id("L"), "name": name, "created": moment, "updated": moment}
         self.store.add("lists", [{**row, "opt_in_process": "single_opt_in"}])
 
@@ -326,15 +384,15 @@ class KlaviyoApi(Emulator):
         row = {"list_id": list_id, "profile_id": profile_id, "joined_group_at": self._tick()}
         self.store.add("memberships", [{"key": f"{list_id}/{profile_id}", **row}], key="key")
 
-    def _new_event(self) -> None:
-        self._tick()
+    def _new_event(self, *, at: str | None = None) -> None:
+        moment = dt.datetime.fromisoformat(at) if at else dt.datetime.fromisoformat(self._tick())
         metrics = self.store.rows("metrics")
         profiles = self.store.rows("profiles")
         number = len(self.store.rows("events"))
         row = {
             "id": self._id("E"),
-            "datetime": _iso(self.now),
-            "timestamp": int(self.now.timestamp()),
+            "datetime": at or _iso(moment),
+            "timestamp": int(moment.timestamp()),
             "uuid": f"00000000-0000-0000-0000-{number:012d}",
             "event_properties": {"value": number % 50},
             "metric_id": metrics[number % len(metrics)]["id"],
@@ -342,8 +400,8 @@ class KlaviyoApi(Emulator):
         }
         self.store.add("events", [row])
 
-    def _new_campaign(self, channel: str) -> None:
-        moment = self._tick()
+    def _new_campaign(self, channel: str, *, at: str | None = None) -> None:
+        moment = at or self._tick()
         row = {
             "id": self._id("C"),
             "channel": channel,
@@ -357,8 +415,8 @@ class KlaviyoApi(Emulator):
         }
         self.store.add("campaigns", [row])
 
-    def _new_flow(self) -> None:
-        moment = self._tick()
+    def _new_flow(self, *, at: str | None = None) -> None:
+        moment = at or self._tick()
         row = {
             "id": self._id("F"),
             "name": "Welcome series",
@@ -412,7 +470,31 @@ class KlaviyoApi(Emulator):
             newest = self.store.rows("profiles")[-1]["id"]
             self._join(self.store.rows("lists")[0]["id"], newest)
 
+    def add_row_at(self, schema: str, field: str, value: Any) -> None:
+        """A new row of ``schema`` whose incremental field (and creation time) is exactly
+        ``value`` (ISO text, as the connector's rows hold it)."""
+        moment = str(value)
+        match (schema, field):
+            case ("profiles", "updated"):
+                self._new_profile(at=moment)
+            case ("events", "datetime"):
+                self._new_event(at=moment)
+            case ("email_campaigns" | "sms_campaigns", "updated_at"):
+                self._new_campaign(schema.removesuffix("_campaigns"), at=moment)
+            case ("flows", "updated"):
+                self._new_flow(at=moment)
+            case ("lists", "updated"):
+                self._new_list("List at the watermark", at=moment)
+            case _:
+                raise ValueError(f"no incremental field {field!r} on {schema!r}")
+
     # --- the API --------------------------------------------------------------------------
+
+    def param_error(self, request: httpx.Request, problem: ParamProblem) -> httpx.Response:
+        body = error_body(
+            400, "invalid", "Invalid input.", problem.message, parameter=problem.param
+        )
+        return json_response(400, body)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
@@ -465,7 +547,8 @@ class KlaviyoApi(Emulator):
             case ["api", "events"]:
                 return self._list(request, _EVENTS, self.store.rows("events"))
             case ["api", "campaigns"]:
-                return self._campaigns(request)
+                # PARAM_RULES hold the required channel filter.
+                return self._list(request, _CAMPAIGNS, self.store.rows("campaigns"))
             case ["api", "flows"]:
                 return self._list(request, _FLOWS, self.store.rows("flows"))
             case ["api", "lists"]:
@@ -496,17 +579,6 @@ class KlaviyoApi(Emulator):
             404, error_body(404, "not_found", "Not found.", "The requested resource was not found.")
         )
 
-    def _campaigns(self, request: httpx.Request) -> httpx.Response:
-        conditions = _conditions(request.url.params.get("filter", ""))
-        channels = [c for c in conditions if c[1] == "messages.channel"]
-        if not channels or _scalar(channels[0][2]) not in ("email", "sms", "mobile_push"):
-            raise _Invalid(
-                "A channel filter is required: equals(messages.channel,'email') or"
-                " equals(messages.channel,'sms')",
-                "filter",
-            )
-        return self._list(request, _CAMPAIGNS, self.store.rows("campaigns"))
-
     # --- lists ----------------------------------------------------------------------------
 
     def _list(
@@ -517,26 +589,20 @@ class KlaviyoApi(Emulator):
         if text is not None:
             for operator, field, raw in _conditions(text):
                 rows = self._filtered(spec, rows, operator, field, raw)
-        sort = params.get("sort")
+        sort = params.get("sort")  # one of spec.sorts: PARAM_RULES
         if sort is not None:
             field = sort.removeprefix("-")
-            if field not in spec.sorts:
-                raise _Invalid(f"'{sort}' is not a valid sort for this endpoint", "sort")
             rows = sorted(rows, key=lambda row: (row.get(field) or "", row["id"]))
             if sort.startswith("-"):
                 rows.reverse()
         size = spec.page_size
         if "page[size]" in params:
+            # In range where documented (PARAM_RULES). Elsewhere the reference pages list no
+            # page[size]; refusing it is the emulator's conservative reading, not a
+            # documented rule (api_inventory.md, "Parameter rules").
             if spec.max_page_size is None:
                 raise _Invalid("'page[size]' is not a valid field for this endpoint", "page[size]")
-            try:
-                size = int(params["page[size]"])
-            except ValueError:
-                raise _Invalid("page[size] must be an integer", "page[size]") from None
-            if not 1 <= size <= spec.max_page_size:
-                raise _Invalid(
-                    f"page[size] must be between 1 and {spec.max_page_size}", "page[size]"
-                )
+            size = int(params["page[size]"])
         offset = _offset(params.get("page[cursor]"))
         page = rows[offset : offset + size]
         following = None
@@ -615,6 +681,7 @@ kit = ContractKit(
         InvalidConfig(config={}, path="$.private_api_key", description="no private API key"),
     ],
     add_rows=KlaviyoApi.add_rows,
+    add_row_at=KlaviyoApi.add_row_at,
     schemas={
         "email_campaigns": SchemaKit(table="campaigns", expected_key=_channel_key("email")),
         "sms_campaigns": SchemaKit(table="campaigns", expected_key=_channel_key("sms")),
