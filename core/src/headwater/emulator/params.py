@@ -61,6 +61,10 @@ def _names(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _set(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
 def _at_least_two(
     _: object, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
 ) -> None:
@@ -182,7 +186,7 @@ class Choice:
     """
 
     name: str
-    values: frozenset[str] = attrs.field(converter=frozenset)
+    values: frozenset[str] = attrs.field(converter=_set)
     message: str | None = None
 
     def check(self, params: httpx.QueryParams) -> ParamProblem | None:
@@ -267,7 +271,7 @@ class KnownParams:
     .. versionadded:: 0.2
     """
 
-    names: frozenset[str] = attrs.field(converter=frozenset)
+    names: frozenset[str] = attrs.field(converter=_set)
     message: str | None = None
 
     def check(self, params: httpx.QueryParams) -> ParamProblem | None:

@@ -46,6 +46,7 @@ from headwater.emulator import (
     InvalidConfig,
     KnownParams,
     ParamProblem,
+    ParamRule,
     StatusFailure,
     json_response,
 )
@@ -120,7 +121,7 @@ _SUBSCRIPTION_STATUSES = (
 
 def _list_rules(path: str) -> EndpointRules:
     # api_inventory.md, "Parameter rules": what every list refuses, checked in this order.
-    rules: list[Any] = [
+    rules: list[ParamRule] = [
         KnownParams(
             names=_COMMON | _FILTERS[path] | set(_CREATED_CHECKS),
             message="Received unknown parameter: {param}",
