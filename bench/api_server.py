@@ -11,6 +11,8 @@ what the fan-out and retry figures need:
 ``GET /link/items?per_page=&page=``         a JSON list with a GitHub-style ``Link`` header
 ``GET /flaky/cursor/items?...``             ``/cursor/items``, but every 50th request is a
                                             429 with ``Retry-After: 0``
+``GET /unavailable/...``                    any path above, but every 5th request is a 503
+                                            without ``Retry-After``
 ``GET /parents?per_page=&page=``            200 parents, Link-paginated
 ``GET /parents/{id}/children``              5 rows per parent, answered after 50 ms
 ``GET /wide/items?limit=&cursor=&total=``   ``/cursor/items``'s shape, but records of 20 mixed
@@ -45,11 +47,13 @@ PARENTS = 200
 CHILDREN_PER_PARENT = 5
 CHILD_LATENCY = 0.050
 FLAKY_EVERY = 50
+UNAVAILABLE_EVERY = 5
 
 Answer = tuple[int, dict[str, str], bytes]
 
 _flaky_lock = threading.Lock()
 _flaky_count = 0
+_unavailable_count = 0
 
 
 def _record(i: int) -> dict[str, object]:
@@ -121,9 +125,16 @@ def _next_link(base: str, path: str, params: dict[str, str], page: int) -> dict[
 
 def route(base: str, target: str) -> Answer:
     """Answer one ``GET`` of ``target`` (path and query); see the module docstring."""
-    global _flaky_count
+    global _flaky_count, _unavailable_count
     parts = urlsplit(target)
     path, params = parts.path, dict(parse_qsl(parts.query))
+    if path.startswith("/unavailable/"):
+        with _flaky_lock:
+            _unavailable_count += 1
+            down = _unavailable_count % UNAVAILABLE_EVERY == 0
+        if down:
+            return 503, {}, b'{"message":"try again"}'
+        path = path.removeprefix("/unavailable")
     if path.startswith("/flaky/"):
         with _flaky_lock:
             _flaky_count += 1

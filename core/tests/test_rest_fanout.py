@@ -129,7 +129,7 @@ def make(api: Emulator, **runtime_fields) -> RestClient:
     runtime = Runtime(
         transport=emulator_transport(api), clock=clock, sleep=clock.sleep, **runtime_fields
     )
-    return RestClient(ClientConfig(base_url=BASE, retry=RetryPolicy(wait_jitter=0)), runtime)
+    return RestClient(ClientConfig(base_url=BASE, retry=RetryPolicy(wait_initial=1, full_jitter=False)), runtime)
 
 
 def rows_of(pages) -> list[dict]:
@@ -280,7 +280,7 @@ def test_a_parent_can_be_skipped_and_reported(failure, policy, caplog):
     )
     client = make(api, progress=Sink())
     client = RestClient(
-        ClientConfig(base_url=BASE, retry=RetryPolicy(attempts=2, wait_jitter=0)), client.runtime
+        ClientConfig(base_url=BASE, retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False)), client.runtime
     )
 
     with caplog.at_level(logging.WARNING):
@@ -301,7 +301,7 @@ def test_by_default_a_failing_parent_fails_the_read(failure, error):
     api.inject(StatusFailure(status=failure), times=10, path="/orgs/acme/repos/gone")
     client = make(api)
     client = RestClient(
-        ClientConfig(base_url=BASE, retry=RetryPolicy(attempts=2, wait_jitter=0)), client.runtime
+        ClientConfig(base_url=BASE, retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False)), client.runtime
     )
 
     with pytest.raises(error):
@@ -405,7 +405,7 @@ def test_a_rate_limit_seen_by_one_worker_pauses_the_others():
 
     api = Limited(["r0", "r1"], issues_per_repo=4)
     runtime = Runtime(transport=emulator_transport(api), clock=clock, sleep=sleep, budget=budget)
-    client = RestClient(ClientConfig(base_url=BASE, retry=RetryPolicy(wait_jitter=0)), runtime)
+    client = RestClient(ClientConfig(base_url=BASE, retry=RetryPolicy(wait_initial=1, full_jitter=False)), runtime)
     dependent = DependentEndpoint(
         parent_name="repos", resolve_param="repo", resolve_field="slug", max_workers=2
     )

@@ -68,7 +68,8 @@ def make(api: Emulator, *, policy: RetryPolicy | None = None, budget: RequestBud
     config = ClientConfig(
         base_url=BASE,
         auth=ApiKeyAuth(key=Secret("sk_live_abcdef"), name="api_key", location="query"),
-        retry=policy or RetryPolicy(wait_jitter=0),
+        # Deterministic waits: each the backoff's upper bound, from 1 s.
+        retry=policy or RetryPolicy(wait_initial=1, full_jitter=False),
     )
     return RestClient(config, runtime), clock, progress
 
@@ -169,7 +170,7 @@ def test_retry_after_zero_retries_at_once_without_sleeping():
 def test_backoff_grows_exponentially_and_is_capped():
     api = Items()
     api.inject(StatusFailure(status=500), times=5)
-    policy = RetryPolicy(attempts=6, wait_initial=1, wait_max=5, wait_jitter=0)
+    policy = RetryPolicy(attempts=6, wait_initial=1, wait_max=5, full_jitter=False)
     client, clock, _ = make(api, policy=policy)
 
     client.get_json("/items")
@@ -177,10 +178,12 @@ def test_backoff_grows_exponentially_and_is_capped():
     assert clock.slept == [1.0, 2.0, 4.0, 5.0, 5.0]
 
 
-def test_backoff_jitter_stays_within_its_bound():
+def test_additive_jitter_stays_within_its_bound():
     api = Items()
     api.inject(StatusFailure(status=502), times=3)
-    policy = RetryPolicy(attempts=4, wait_initial=1, wait_max=60, wait_jitter=0.5)
+    policy = RetryPolicy(
+        attempts=4, wait_initial=1, wait_max=60, wait_jitter=0.5, full_jitter=False
+    )
     client, clock, _ = make(api, policy=policy)
 
     client.get_json("/items")
@@ -189,10 +192,47 @@ def test_backoff_jitter_stays_within_its_bound():
         assert base <= wait <= base + 0.5
 
 
+@pytest.mark.parametrize(
+    ("draw", "waits"),
+    [
+        # The default policy: bounds 0.25, 0.5, 1, 2, 4, 8, 16 s over 8 attempts.
+        ("high", [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]),
+        ("low", []),  # a draw of 0 retries at once, without a sleep
+        ("middle", [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]),
+    ],
+)
+def test_the_default_backoff_is_exponential_with_full_jitter(monkeypatch, draw, waits):
+    import headwater.rest.retry as retry
+
+    pick = {"high": lambda a, b: b, "low": lambda a, b: a, "middle": lambda a, b: (a + b) / 2}
+    monkeypatch.setattr(retry.random, "uniform", pick[draw])
+    api = Items()
+    api.inject(StatusFailure(status=503), times=7)
+    client, clock, _ = make(api, policy=RetryPolicy())
+
+    client.get_json("/items")
+
+    assert clock.slept == waits
+    assert len(api.requests) == 8
+
+
+def test_full_jitter_draws_each_wait_below_its_bound():
+    api = Items()
+    api.inject(StatusFailure(status=503), times=200)
+    policy = RetryPolicy(attempts=201, wait_initial=0.25, wait_max=2, max_total_wait=10_000)
+    client, clock, _ = make(api, policy=policy)
+
+    client.get_json("/items")
+
+    bounds = [min(2.0, 0.25 * 2**n) for n in range(200)]
+    assert all(0 <= wait <= bound for wait, bound in zip(clock.slept, bounds, strict=True))
+    assert len(set(clock.slept)) > 150  # drawn, not fixed
+
+
 def test_the_last_error_says_what_how_often_and_why():
     api = Items()
     api.inject(StatusFailure(status=503, json={"error": "down"}), times=10)
-    client, _, _ = make(api, policy=RetryPolicy(attempts=3, wait_jitter=0))
+    client, _, _ = make(api, policy=RetryPolicy(attempts=3, full_jitter=False))
 
     with pytest.raises(ServerError) as caught:
         client.get_json("/items", params={"page": "2"})
@@ -211,7 +251,7 @@ def test_the_last_error_says_what_how_often_and_why():
 def test_the_last_network_error_names_the_exception():
     api = Items()
     api.inject(TimeoutFailure(), times=10)
-    client, _, _ = make(api, policy=RetryPolicy(attempts=2, wait_jitter=0))
+    client, _, _ = make(api, policy=RetryPolicy(attempts=2, full_jitter=False))
 
     with pytest.raises(NetworkError, match=r"failed after 2 attempts.*ReadTimeout"):
         client.get_json("/items")
@@ -245,7 +285,7 @@ def test_a_2xx_that_is_not_json_is_retried(body):
 def test_a_2xx_that_is_never_json_ends_with_a_format_error():
     api = Items()
     api.inject(StatusFailure(status=200, body=b"<html>maintenance</html>"), times=5)
-    client, _, _ = make(api, policy=RetryPolicy(attempts=2, wait_jitter=0))
+    client, _, _ = make(api, policy=RetryPolicy(attempts=2, full_jitter=False))
 
     with pytest.raises(ResponseFormatError, match=r"failed after 2 attempts.*not JSON"):
         client.get_json("/items")
@@ -254,7 +294,7 @@ def test_a_2xx_that_is_never_json_ends_with_a_format_error():
 def test_waiting_stops_at_the_total_budget():
     api = Items()
     api.inject(StatusFailure(status=429, headers={"Retry-After": "100"}), times=10)
-    policy = RetryPolicy(max_server_wait=100, max_total_wait=150, wait_jitter=0)
+    policy = RetryPolicy(max_server_wait=100, max_total_wait=150, full_jitter=False)
     client, clock, _ = make(api, policy=policy)
 
     with pytest.raises(RateLimitedError, match="exceed the 150 s retry budget") as caught:
@@ -290,7 +330,7 @@ SECONDARY = {"message": "You have exceeded a secondary rate limit. Please wait a
 def test_a_rate_limit_without_a_named_wait_waits_at_least_the_minimum(status, headers, body, waits):
     api = Items()
     api.inject(StatusFailure(status=status, headers=headers, json=body), times=2)
-    policy = RetryPolicy(wait_jitter=0, rate_limit_min_wait=60)
+    policy = RetryPolicy(wait_initial=1, full_jitter=False, rate_limit_min_wait=60)
     client, clock, _ = make(api, policy=policy)
 
     client.get_json("/items")

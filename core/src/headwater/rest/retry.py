@@ -93,8 +93,12 @@ def _header_names(value: Iterable[str]) -> tuple[str, ...]:
 class RetryPolicy:
     """How a client retries. The defaults suit SaaS APIs; connectors rarely change them.
 
-    ``attempts`` counts every try (first included). Backoff for attempt *n* is
-    ``min(wait_max, wait_initial * wait_exp_base ** (n - 1) + uniform(0, wait_jitter))``.
+    ``attempts`` counts every try (first included). Backoff after attempt *n* is exponential
+    with full jitter: ``uniform(0, min(wait_max, wait_initial * wait_exp_base ** (n - 1)))``,
+    so an isolated fault costs a fraction of a second on average, and a fleet of clients that
+    failed together does not come back together. ``full_jitter=False`` waits the upper bound
+    itself (deterministic); ``wait_jitter`` adds ``uniform(0, wait_jitter)`` on top (capped at
+    ``wait_max`` too).
     A wait the API asks for is capped at ``max_server_wait``; all waits of one request
     together at ``max_total_wait``, past which it gives up rather than wait more.
     ``rate_limit_403`` decides whether a 403 is a rate limit (retried) or a permission error.
@@ -105,13 +109,13 @@ class RetryPolicy:
     .. versionadded:: 0.1
     """
 
-    attempts: int = attrs.field(default=6, validator=attrs.validators.ge(1))
+    attempts: int = attrs.field(default=8, validator=attrs.validators.ge(1))
     statuses: frozenset[int] = attrs.field(
         default=frozenset({429, 500, 502, 503, 504}), converter=_statuses
     )
-    wait_initial: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    wait_initial: float = attrs.field(default=0.25, validator=attrs.validators.ge(0))
     wait_max: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
-    wait_jitter: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    wait_jitter: float = attrs.field(default=0.0, validator=attrs.validators.ge(0))
     wait_exp_base: float = attrs.field(default=2.0, validator=attrs.validators.ge(1))
     max_server_wait: float = attrs.field(default=120.0, validator=attrs.validators.ge(0))
     max_total_wait: float = attrs.field(default=900.0, validator=attrs.validators.ge(0))
@@ -123,6 +127,8 @@ class RetryPolicy:
     )
     rate_limit_min_wait: float = attrs.field(default=0.0, validator=attrs.validators.ge(0))
     """.. versionadded:: 0.1"""
+    full_jitter: bool = True
+    """.. versionadded:: 0.2"""
 
     def __attrs_post_init__(self) -> None:
         if self.max_total_wait < self.max_server_wait:
@@ -329,14 +335,18 @@ class _RetryRun:
         return 0.0
 
     def _backoff(self) -> float:
-        # stamina's formula (its Attempt.next_wait is jitter-free and needs stamina >= 25.2).
+        # stamina's exponential bound with full jitter (AWS's "full jitter"); stamina's own
+        # jitter is additive, and its Attempt.next_wait is jitter-free (stamina >= 25.2).
         policy = self.policy
-        jitter = random.uniform(0, policy.wait_jitter) if policy.wait_jitter else 0.0
         try:
             grown = policy.wait_initial * policy.wait_exp_base ** (self.number - 1)
         except OverflowError:
-            return policy.wait_max
-        return min(policy.wait_max, grown + jitter)
+            grown = policy.wait_max
+        bound = min(policy.wait_max, grown)
+        wait = random.uniform(0, bound) if policy.full_jitter and bound else bound
+        if policy.wait_jitter:
+            wait += random.uniform(0, policy.wait_jitter)
+        return min(policy.wait_max, wait)
 
     def final(self, error: SourceError) -> SourceError:
         exhausted = is_retryable(error, self.policy)
