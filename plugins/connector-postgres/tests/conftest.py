@@ -25,9 +25,9 @@ def database() -> ShopDatabase:
     return ShopDatabase()
 
 
-def write_config(path: Path, database: ShopDatabase, schemas: str = "", **source: object) -> Path:
+def write_config(path: Path, shop: ShopDatabase, schemas: str = "", /, **source: object) -> Path:
     """A pg.toml whose password is an env reference (never written to the file)."""
-    values = {**database.config(), **source, "password": f"env:{PASSWORD_ENV}"}
+    values = {**shop.config(), **source, "password": f"env:{PASSWORD_ENV}"}
     lines = ['connection = "shop"', "", "[source]"]
     for key, value in values.items():
         lines.append(f"{key} = {value!r}".replace("'", '"'))

@@ -30,12 +30,14 @@ order by c.relname
 _COLUMNS = """
 select a.attrelid::int8, a.attname, quote_ident(a.attname), t.typname, t.typtype::text,
        coalesce(e.typname, ''), coalesce(e.typtype::text, ''), a.attnotnull,
-       format_type(a.atttypid, null), a.atttypmod
+       format_type(a.atttypid, null), a.atttypmod,
+       a.attidentity <> '' or coalesce(pg_get_expr(d.adbin, d.adrelid) like 'nextval(%', false)
 from pg_catalog.pg_attribute a
 join pg_catalog.pg_class c on c.oid = a.attrelid
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 join pg_catalog.pg_type t on t.oid = a.atttypid
 left join pg_catalog.pg_type e on e.oid = t.typelem and t.typcategory = 'A'
+left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 where n.nspname = $1 and a.attnum > 0 and not a.attisdropped
 order by a.attrelid, a.attnum
 """
@@ -79,6 +81,8 @@ class Column:
     not_null: bool
     sql_type: str
     typmod: int
+    sequence: bool = False
+    """Filled by a sequence: an identity column, or a ``serial`` (``nextval`` default)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -109,9 +113,8 @@ def read_catalog(connection: Any, schema: str, allowed: Sequence[str] | None = N
     """The tables and views of ``schema`` this session may read (only ``allowed``, if given)."""
     relations = _rows(connection, _RELATIONS, schema)
     columns: dict[int, list[Column]] = {}
-    for oid, name, quoted, type_name, kind, element, element_kind, not_null, sql, typmod in _rows(
-        connection, _COLUMNS, schema
-    ):
+    for row in _rows(connection, _COLUMNS, schema):
+        oid, name, quoted, type_name, kind, element, element_kind, not_null, sql, typmod = row[:10]
         columns.setdefault(oid, []).append(
             Column(
                 name=name,
@@ -123,6 +126,7 @@ def read_catalog(connection: Any, schema: str, allowed: Sequence[str] | None = N
                 not_null=bool(not_null),
                 sql_type=sql,
                 typmod=int(typmod),
+                sequence=bool(row[10]),
             )
         )
     keys: dict[int, list[str]] = {}

@@ -16,14 +16,16 @@ import os
 import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+import attrs
 
 from headwater.errors import ErrorKind, SourceError
 
 if TYPE_CHECKING:
     from connector_postgres._config import PostgresConfig
 
-__all__ = ["PostgresError", "connect", "describe_failure"]
+__all__ = ["PostgresError", "connect", "describe_failure", "redirected"]
 
 CONNECT_TIMEOUT = 10
 """Seconds libpq waits for the server to answer a connection attempt."""
@@ -74,6 +76,27 @@ def _scrub(text: str, config: PostgresConfig, uri: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def redirected(config: PostgresConfig, base_url: str | None) -> PostgresConfig:
+    """``config`` aimed at ``base_url`` when it is a ``postgresql://host:port/database`` URL.
+
+    This is the database form of ``Runtime.base_url``: the contract suite and the tests give
+    each fresh copy of the test database its own URL while the config stays the same. Any
+    other base URL (an HTTP one, from tools made for APIs) is ignored; user names and
+    passwords in it are refused, as credentials come from the config only.
+    """
+    if not base_url or not base_url.startswith(("postgresql://", "postgres://")):
+        return config
+    target = urlsplit(base_url)
+    if target.username or target.password:
+        raise ValueError("a postgresql:// base URL must not carry credentials")
+    return attrs.evolve(
+        config,
+        host=target.hostname or config.host,
+        port=target.port or config.port,
+        database=unquote(target.path.lstrip("/")) or config.database,
+    )
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from connector_postgres.catalog import Column, Table, read_catalog
-from connector_postgres.connection import PostgresError, connect
+from connector_postgres.connection import PostgresError, connect, redirected
 from headwater.errors import ErrorKind, ErrorRule
 from headwater.sources import (
     FileUploadField,
@@ -51,11 +51,20 @@ _CREATION_NAMES = ("created_at", "inserted_at", "created", "created_on", "creati
 
 
 def incremental_fields(table: Table) -> list[IncrementalField]:
-    """The columns a read can filter with ``>=``: timestamps, dates, integers (sequences).
+    """The columns a read can filter with ``>=``: timestamps, dates, integer sequences.
 
-    Change times (``updated_at``) come first: they are what an incremental sync wants.
+    An integer column counts when a sequence fills it (identity, ``serial``) or it is the
+    whole primary key: values that only grow. Other integers (a foreign key, a quantity)
+    say nothing about which rows are new. Change times (``updated_at``) come first: they are
+    what an incremental sync wants.
     """
-    candidates = [c for c in table.columns if c.type_name in _INCREMENTAL_TYPES]
+
+    def grows(column: Column) -> bool:
+        if _INCREMENTAL_TYPES[column.type_name] != "integer":
+            return True
+        return column.sequence or table.primary_key == (column.name,)
+
+    candidates = [c for c in table.columns if c.type_name in _INCREMENTAL_TYPES and grows(c)]
 
     def rank(column: Column) -> tuple[int, int]:
         changes = any(word in column.name.lower() for word in _CHANGE_NAMES)
@@ -186,6 +195,7 @@ class PostgresSource(Source["PostgresConfig"]):
         self, config: PostgresConfig, runtime: Runtime
     ) -> tuple[bool, str | None]:
         try:
+            config = redirected(config, runtime.base_url)
             with connect(config) as connection:
                 with connection.cursor() as cursor:
                     cursor.execute(
@@ -207,6 +217,7 @@ class PostgresSource(Source["PostgresConfig"]):
         return True, None
 
     def get_schemas(self, config: PostgresConfig, runtime: Runtime) -> Sequence[SourceSchema]:
+        config = redirected(config, runtime.base_url)
         with connect(config) as connection:
             tables = read_catalog(connection, config.schema, _allowed(config))
         return [_schema(table) for table in tables]
@@ -217,6 +228,7 @@ class PostgresSource(Source["PostgresConfig"]):
         from connector_postgres.reader import Read
 
         name = inputs.schema_name
+        config = redirected(config, runtime.base_url)
         with connect(config) as connection:
             tables = read_catalog(connection, config.schema, _allowed(config))
         table = next((t for t in tables if t.name == name), None)

@@ -20,15 +20,21 @@ import contextlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import httpx
 
 from connector_postgres.reader import as_text
 from connector_postgres.server import LocalServer, local_server
 from headwater.emulator import ContractKit, Emulator, InvalidConfig, RowStore
 
+if TYPE_CHECKING:
+    from headwater.emulator.handler import Handler
+    from headwater.runtime import Runtime
+
 __all__ = [
+    "DatabaseKit",
     "READER",
     "READER_PASSWORD",
     "SEED_SQL",
@@ -212,7 +218,12 @@ class _DatabaseRows(RowStore):
 
 
 class ShopDatabase(Emulator):
-    """A fresh copy of the seeded shop database on the shared server."""
+    """A fresh copy of the seeded shop database on the shared server.
+
+    The first copy of a process is ``shop``, the database the kit's config names (the demo
+    reads it); later copies are ``shop_2``, ``shop_3``... and a runtime from the kit reaches
+    each through :attr:`url` (``Runtime.base_url``), so copies never share rows.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -220,15 +231,21 @@ class ShopDatabase(Emulator):
         self.server = shared_server()
         with _lock:
             _copies += 1
-        self.name = DATABASE
+            number = _copies
+        self.name = DATABASE if number == 1 else f"{DATABASE}_{number}"
         execute(
             superuser_uri(self.server),
             [
-                f"drop database if exists {DATABASE} with (force)",
-                f"create database {DATABASE} template {_TEMPLATE}",
+                f"drop database if exists {self.name} with (force)",
+                f"create database {self.name} template {_TEMPLATE}",
             ],
         )
         self.store = _DatabaseRows(self)
+
+    @property
+    def url(self) -> str:
+        """``postgresql://host:port/name``: where a runtime sends the connector (no password)."""
+        return f"postgresql://{self.server.host}:{self.server.port}/{self.name}"
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         return httpx.Response(
@@ -241,7 +258,7 @@ class ShopDatabase(Emulator):
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """A ``[source]`` config that reads this database as the read-only role."""
-        return {**_base_config(self.server), **overrides}
+        return {**_base_config(self.server), "database": self.name, **overrides}
 
 
 def _base_config(server: LocalServer) -> dict[str, Any]:
@@ -278,15 +295,21 @@ def add_rows(database: ShopDatabase, schema: str) -> None:
 
 
 def add_row_at(database: ShopDatabase, schema: str, field: str, value: Any) -> None:
-    """One new row of ``schema`` whose ``field`` is exactly ``value``."""
+    """One row of ``schema`` whose ``field`` is exactly ``value``: a new row copied from the
+    last one, or, when ``field`` is the primary key (a sequence), the row holding that key
+    changed (a new row cannot reuse its key)."""
     table = "orders" if schema == "paid_orders" else schema
     key, new_key = _NEW_KEY[table]
+    text = as_text(value)
+    if field == key:
+        database.run(f'update "{table}" set "{key}" = "{key}" where "{key}" = \'{text}\'')
+        return
     columns = list(database.store.rows(table)[0])
     listed = ", ".join(f'"{c}"' for c in columns)
     chosen = []
     for column in columns:
         if column == field:
-            chosen.append(f"'{as_text(value)}'")
+            chosen.append(f"'{text}'")
         elif column == key and new_key is not None:
             chosen.append(new_key)
         else:
@@ -297,7 +320,19 @@ def add_row_at(database: ShopDatabase, schema: str, field: str, value: Any) -> N
     )
 
 
-kit = ContractKit(
+@attrs.frozen(kw_only=True)
+class DatabaseKit(ContractKit[ShopDatabase]):
+    """The kit, whose runtimes reach the database copy they are given (``base_url``)."""
+
+    def runtime(self, emulator: Handler, **overrides: Any) -> Runtime:
+        # The suite wraps the emulator to observe it; the database is inside.
+        database = getattr(emulator, "emulator", emulator)
+        if isinstance(database, ShopDatabase):
+            overrides.setdefault("base_url", database.url)
+        return super().runtime(emulator, **overrides)
+
+
+kit = DatabaseKit(
     emulator=ShopDatabase,
     valid_config=_ServerConfig(),
     invalid_configs=[

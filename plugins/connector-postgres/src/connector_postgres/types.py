@@ -42,6 +42,8 @@ NATIVE_ELEMENTS = NATIVE - {"numeric", "bytea", "name", "bpchar"}
 JSON_TYPES = frozenset({"json", "jsonb"})
 
 _JSON_METADATA = {b"headwater.type": b"json"}
+# How a NaN numeric arrives as text (the driver writes it lower case; the server "NaN").
+_NAN_TEXTS: Any = None
 
 # numeric(p, s) fits Arrow's decimal128 up to 38 digits. An unconstrained numeric has no
 # fixed scale (each value has its own), so it is kept as its exact text.
@@ -78,6 +80,9 @@ def finish_batch(batch: pa.RecordBatch, columns: tuple[Column, ...]) -> pa.Recor
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    global _NAN_TEXTS
+    if _NAN_TEXTS is None:
+        _NAN_TEXTS = pa.array(["nan", "NaN"])
     arrays: list[Any] = []
     fields = []
     for column, array in zip(columns, batch.columns, strict=True):
@@ -88,7 +93,8 @@ def finish_batch(batch: pa.RecordBatch, columns: tuple[Column, ...]) -> pa.Recor
             decimal = numeric_type(column)
             if decimal is not None:
                 # numeric(p, s) accepts NaN, which no decimal holds: it becomes null.
-                text = pc.if_else(pc.equal(array, "NaN"), pa.scalar(None, pa.string()), array)
+                nan = pc.is_in(array, value_set=_NAN_TEXTS)
+                text = pc.if_else(nan, pa.scalar(None, pa.string()), array)
                 array = text.cast(pa.decimal128(*decimal))
         elif column.type_name in JSON_TYPES:
             metadata = _JSON_METADATA
