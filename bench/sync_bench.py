@@ -52,6 +52,7 @@ RECORDS = 200_000
 LARGE = 2_000_000
 ROUNDS = 3
 PAGES = ("rows", "arrow")
+PARTITIONED = "rows, partitioned"
 ROOT = BENCH.parent
 DLT_VENV = ROOT / ".nox" / "bench-dlt"
 CONNECTOR = "bench_wide"
@@ -94,6 +95,7 @@ class BenchSource(Source):
                 TextField(name="base_url", label="Base URL"),
                 TextField(name="total", label="Records"),
                 TextField(name="pages", label="rows (the REST path) or arrow", required=False),
+                TextField(name="partition", label="datetime field to partition by", required=False),
             ],
         )
 
@@ -126,6 +128,7 @@ class BenchSource(Source):
             # The API ignores min_id; every sync the benchmark runs is a first one anyway.
             incremental=IncrementalParams(start_param="min_id"),
             sort_mode=SortMode.ASC,
+            partition_key=config.partition or None,
         )
         client_config = ClientConfig(base_url=config.base_url)
         if config.pages != "arrow":
@@ -263,12 +266,12 @@ def run(api: ApiServer) -> list[Figure]:
             shutil.rmtree(table_uri, ignore_errors=True)  # verified: its disk is not needed
             return result
 
-        def sync(total: int, mode: str, pages: str, round_: int = 0) -> _Run:
-            name = f"{mode}-{pages}-{total}-{round_}"
+        def sync(total: int, mode: str, pages: str, round_: int = 0, partition: str = "") -> _Run:
+            name = f"{mode}-{pages}-{total}-{round_}{'-partitioned' if partition else ''}"
             config = work / f"{name}.toml"
             config.write_text(
                 f'[source]\nbase_url = "{api.base_url}"\ntotal = "{total}"\npages = "{pages}"\n'
-                f'[schemas.items]\nsync_mode = "{mode}"\n'
+                f'partition = "{partition}"\n[schemas.items]\nsync_mode = "{mode}"\n'
             )
             warehouse = work / name
             wall, rss = _measured(
@@ -276,6 +279,8 @@ def run(api: ApiServer) -> list[Figure]:
                 env,
             )
             label = f"headwater {mode}, {pages} pages"
+            if partition:
+                label += f", partitioned by month of {partition}"
             return verify(_Run(label, wall, rss, total), str(warehouse / CONNECTOR / "items"))
 
         def bare(round_: int) -> _Run:
@@ -314,6 +319,9 @@ def run(api: ApiServer) -> list[Figure]:
         contenders: dict[str, Callable[[int], _Run]] = {
             pages: functools.partial(sync, RECORDS, "append", pages) for pages in PAGES
         }
+        contenders[PARTITIONED] = lambda round_: sync(
+            RECORDS, "append", "rows", round_, partition="created_at"
+        )
         contenders["bare"] = bare
         contenders["dlt"] = dlt
         done: dict[str, list[_Run]] = {name: [] for name in contenders}
@@ -327,7 +335,7 @@ def run(api: ApiServer) -> list[Figure]:
                     figures.append(Figure("dlt", f"not measured: {error}", "MISSED"))
                     del contenders[name], done[name]
         results = {name: _Runs(runs) for name, runs in done.items()}
-        ours = {pages: results[pages] for pages in PAGES}
+        ours = {pages: results[pages] for pages in (*PAGES, PARTITIONED)}
         theirs = results.get("dlt")
 
         for result in results.values():
@@ -357,7 +365,8 @@ def run(api: ApiServer) -> list[Figure]:
                     _verdict(result.rss < 250, "< 250 MiB"),
                 )
             )
-        for pages, small in ours.items():
+        for pages in PAGES:
+            small = ours[pages]
             large = sync(LARGE, "append", pages)
             show(large)
             growth = large.rss / small.rss
@@ -370,6 +379,10 @@ def run(api: ApiServer) -> list[Figure]:
             )
         for pages in PAGES:
             show(sync(RECORDS, "incremental", pages), "; MERGE, reported without a target")
+        show(
+            sync(RECORDS, "incremental", "rows", partition="created_at"),
+            "; MERGE into a partitioned table, reported without a target",
+        )
     return figures
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from headwater import SourceResponse
+from headwater import PartitionFormat, SourceResponse
 from headwater.warehouse import (
     UNPARSEABLE,
     PartitionScheme,
@@ -139,3 +139,61 @@ def test_tables_live_under_warehouse_connection_schema(tmp_path, monkeypatch):
 def test_a_location_that_cannot_be_a_table_is_refused(warehouse, connection, schema, message):
     with pytest.raises(ValueError, match=message):
         table_location(warehouse, connection, schema)
+
+
+_EDGES = [
+    dt.datetime(2020, 12, 31, 23, 59, 59, tzinfo=dt.UTC),  # ISO week 53 of 2020
+    dt.datetime(2021, 1, 1, tzinfo=dt.UTC),  # still 2020-W53
+    dt.datetime(2021, 1, 3, 23, tzinfo=dt.UTC),
+    dt.datetime(2021, 1, 4, tzinfo=dt.UTC),  # 2021-W01
+    dt.datetime(2024, 2, 29, 12, 30, tzinfo=dt.UTC),
+    dt.datetime(2026, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))),  # Dec 31 in UTC
+    dt.datetime(2026, 6, 30, 22, 15, tzinfo=dt.timezone(dt.timedelta(hours=-5))),  # July 1
+    None,
+]
+
+
+def _columns() -> dict[str, tuple[pa.Array, bool]]:
+    """Columns of the same moments as the engine may hold them, and whether the column-wise
+    path must take them (True) or hand them to the row-by-row path (False)."""
+    utc = [None if v is None else v.astimezone(dt.UTC) for v in _EDGES]
+    naive = [None if v is None else v.replace(tzinfo=None) for v in utc]
+    return {
+        "timestamp[us, UTC]": (pa.array(utc, pa.timestamp("us", tz="UTC")), True),
+        "timestamp[ms, +02:00]": (pa.array(utc, pa.timestamp("ms", tz="+02:00")), True),
+        "timestamp[ns] naive (as UTC)": (pa.array(naive, pa.timestamp("ns")), True),
+        "date32": (pa.array([None if v is None else v.date() for v in utc], pa.date32()), True),
+        "ISO text with Z": (
+            pa.array([None if v is None else v.isoformat().replace("+00:00", "Z") for v in utc]),
+            True,
+        ),
+        "ISO text with offsets": (
+            pa.array([None if v is None else v.isoformat() for v in _EDGES]),
+            True,
+        ),
+        "ISO text, naive and zoned mixed": (
+            pa.array(["2026-01-01T00:00:00", "2026-01-01T00:00:00Z", None]),
+            False,
+        ),
+        "dates as text": (pa.array(["2026-01-31", "2021-01-03", None]), False),
+        "text that is not a datetime": (pa.array(["soon", "2026-01-01T00:00:00Z", ""]), False),
+        "epoch seconds and milliseconds": (pa.array([1_767_225_600, 1_767_225_600_000]), False),
+        "a year before 1000": (pa.array(["0999-12-31T00:00:00Z", "2026-01-01T00:00:00Z"]), False),
+        "all null": (pa.array([None, None], pa.timestamp("us", tz="UTC")), True),
+    }
+
+
+@pytest.mark.parametrize("fmt", list(PartitionFormat))
+@pytest.mark.parametrize("name", list(_columns()))
+def test_datetime_buckets_column_wise_equal_the_row_by_row_buckets(name, fmt):
+    from headwater.warehouse.partitioning import _datetime_buckets
+
+    column, fast = _columns()[name]
+    scheme = PartitionScheme(mode="datetime", keys=["created"], format=fmt)
+    batch = pa.RecordBatch.from_arrays([column], ["created"])
+
+    buckets = partition_column(scheme, batch).to_pylist()
+
+    expected = [partition_bucket(scheme, [value]) for value in column.to_pylist()]
+    assert buckets == expected
+    assert (_datetime_buckets(column, fmt) is not None) is fast

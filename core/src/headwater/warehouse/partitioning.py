@@ -206,9 +206,61 @@ def partition_column(scheme: PartitionScheme, batch: pa.RecordBatch) -> pa.Array
     import pyarrow as pa
 
     names = set(batch.schema.names)
+    if scheme.mode is PartitionMode.DATETIME and scheme.keys[0] in names:
+        assert scheme.format is not None
+        fast = _datetime_buckets(batch.column(scheme.keys[0]), scheme.format)
+        if fast is not None:
+            return fast
     columns = [
         batch.column(key).to_pylist() if key in names else [None] * batch.num_rows
         for key in scheme.keys
     ]
     buckets = [partition_bucket(scheme, row) for row in zip(*columns, strict=True)]
     return pa.array(buckets, type=pa.string())
+
+
+_STRFTIME = {
+    PartitionFormat.MONTH: "%Y-%m",
+    PartitionFormat.DAY: "%Y-%m-%d",
+    PartitionFormat.HOUR: "%Y-%m-%dT%H",
+}
+
+
+def _datetime_buckets(column: pa.Array, fmt: PartitionFormat) -> pa.Array | None:
+    """The datetime buckets of a whole column in Arrow compute (a few hundred nanoseconds a
+    row, where the row-by-row path takes microseconds), or ``None`` where that path must
+    decide: numbers (seconds or milliseconds per value), text that is not all ISO 8601 with a
+    zone (naive and zoned text mixed, dates alone, stray spaces), and years outside
+    1000-9999. The buckets are the row-by-row path's, value for value (tested)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    try:
+        if pa.types.is_timestamp(kind):
+            # A naive timestamp is taken as UTC: the cast only labels the same values.
+            moments = column.cast(pa.timestamp(kind.unit, tz="UTC"))
+        elif pa.types.is_date(kind):
+            moments = column.cast(pa.timestamp("s")).cast(pa.timestamp("s", tz="UTC"))
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            moments = column.cast(pa.timestamp("us", tz="UTC"))
+        else:
+            return None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    # UTC wall time without the zone: the same values, and no zone lookups per value.
+    wall = moments.cast(pa.timestamp(moments.type.unit))
+    # Each row's bucket start, then each distinct start formatted once: a batch holds a few
+    # buckets, so formatting is per bucket, not per row.
+    starts = pc.dictionary_encode(pc.floor_temporal(wall, unit=fmt.value))
+    distinct = starts.dictionary
+    low, high = pc.min_max(pc.year(distinct)).values()
+    if low.is_valid and (low.as_py() < 1000 or high.as_py() > 9999):
+        return None
+    if fmt is PartitionFormat.WEEK:
+        year = pc.cast(pc.iso_year(distinct), pa.string())
+        week = pc.utf8_lpad(pc.cast(pc.iso_week(distinct), pa.string()), 2, "0")
+        labels = pc.binary_join_element_wise(year, week, "-W")
+    else:
+        labels = pc.strftime(distinct, format=_STRFTIME[fmt])
+    return pc.fill_null(pc.take(labels, starts.indices), UNPARSEABLE).cast(pa.string())
