@@ -3,9 +3,10 @@
 The checks need more than the emulator records: *when* each request arrived on the runtime's
 clock (to see that a ``Retry-After`` wait was honoured), how it was answered (to count retries
 of a 401), a hard limit on requests (a read that never stops must fail, not hang the suite),
-and a way to make the API misbehave in one specific way (answer every request with the same
-page, as a broken API does). :class:`ObservedApi` wraps the connector's emulator and adds
-those; the emulator itself stays as its author wrote it.
+and ways to make the API misbehave in specific ways (answer every request with the same
+page, as a broken API does; fail one chosen request of a read, such as the second page's).
+:class:`ObservedApi` wraps the connector's emulator and adds those; the emulator itself stays
+as its author wrote it.
 
 .. versionadded:: 0.1
 """
@@ -21,6 +22,7 @@ import httpx
 from headwater.emulator import EmulatedFailure, Emulator
 
 if TYPE_CHECKING:
+    from headwater.emulator import Failure
     from headwater.runtime import ManualClock
 
 __all__ = ["Exchange", "ObservedApi", "REQUEST_LIMIT", "RequestLimitReached"]
@@ -82,7 +84,8 @@ class ObservedApi:
 
     Past ``limit`` requests it raises :class:`RequestLimitReached` and sets :attr:`exceeded`.
     After :meth:`repeat_from` it answers every later request with the answer to an earlier
-    one, as an API stuck on one page does. Thread-safe, like the emulator.
+    one, as an API stuck on one page does; :meth:`fail_request` makes one request of the next
+    read fail. Thread-safe, like the emulator.
 
     .. versionadded:: 0.1
     """
@@ -98,6 +101,7 @@ class ObservedApi:
         self._exchanges: list[Exchange] = []
         self._repeat_from: int | None = None
         self._recorded: _Recorded | None = None
+        self._failing: dict[int, Failure] = {}
 
     @property
     def exchanges(self) -> list[Exchange]:
@@ -117,12 +121,28 @@ class ObservedApi:
             self._repeat_from = number
             self._recorded = None
 
+    def fail_request(self, number: int, failure: Failure) -> None:
+        """Answer request ``number`` (1-based, counted from the last :meth:`forget`) with
+        ``failure`` instead of the emulator's answer; a retry of it is a new request.
+
+        .. versionadded:: 0.1
+        """
+        if number < 1:
+            raise ValueError(f"requests are numbered from 1, not {number}")
+        with self._lock:
+            self._failing[number] = failure
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             number = len(self._exchanges) + 1
             if number > self.limit:
                 self.exceeded = True
                 raise RequestLimitReached(f"more than {self.limit} requests")
+            failure = self._failing.pop(number, None)
+            if failure is not None:
+                # Queued on the emulator for this request's own path, so the emulator answers
+                # it the way it answers every injected failure.
+                self.emulator.inject(failure, path=request.url.path or "/")
             repeat = self._recorded if self._repeat_from is not None else None
             if repeat is not None and number <= (self._repeat_from or 0):
                 repeat = None

@@ -303,6 +303,17 @@ class Subject:
     def kit(self) -> ContractKit[Any]:
         return self.need(self.loaded).kit
 
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The connector's top-level package (empty when it did not load).
+
+        .. versionadded:: 0.1
+        """
+        loaded = self.loaded
+        if isinstance(loaded, Blocked):
+            return ()
+        return (loaded.connector.spec.load.split(".")[0],)
+
     # --- talking to the emulator -------------------------------------------------------------
 
     def api(self, emulator: Emulator | None = None) -> ObservedApi:

@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["EXAMPLES", "Shown", "examples", "fail", "fail_if"]
+__all__ = ["EXAMPLES", "Shown", "count", "examples", "fail", "fail_if"]
 
 EXAMPLES = 3
 """How many examples a failure message shows."""
@@ -42,6 +42,11 @@ def examples(items: Iterable[Any], limit: int = EXAMPLES) -> str:
     shown = ", ".join(_show(item) for item in listed[:limit])
     more = len(listed) - limit
     return f"{shown} and {more} more" if more > 0 else shown
+
+
+def count(number: int, noun: str) -> str:
+    """``1 row``, ``3 rows``: a number and its noun, for a message."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class Shown(str):
