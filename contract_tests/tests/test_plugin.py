@@ -104,7 +104,7 @@ def test_a_run_with_paths_runs_them_too_and_one_without_runs_only_the_contract(h
 
     assert "test_mine" in with_paths.passed
     assert "test_mine" not in without.outcomes
-    assert len(without.passed) == 53  # the forge connector passes every check
+    assert len(without.passed) == 75  # the forge connector passes every check
 
 
 def test_the_strict_environment_is_restored_after_a_run(harness):
@@ -140,7 +140,7 @@ class Source(ForgeSource):
     result = run.pytester.runpytest("-p", "headwater_contract", "-rx")
 
     assert result.ret == 0
-    result.assert_outcomes(passed=53, xfailed=1)
+    result.assert_outcomes(passed=75, xfailed=1)
     result.stdout.fnmatch_lines(["*Forge's sandbox ignores Retry-After; tracked as FORGE-12*"])
 
 

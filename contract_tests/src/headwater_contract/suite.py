@@ -36,14 +36,16 @@ from headwater_contract.checks import (
     pagination,
     resume,
     schemas,
+    transient,
 )
 from headwater_contract.guard import Guard, debug_logs, install
 from headwater_contract.session import state
-from headwater_contract.subject import Blocked, SchemaFacts, Subject
 from headwater_contract.targets import Target, parameters, per_connector, per_schema, scope_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from headwater_contract.subject import SchemaFacts, Subject
 
 __all__ = ["ContractSuite", "STANDARD_CHECKS"]
 
@@ -126,7 +128,7 @@ class ContractSuite:
             yield
             return
         subject = state(request.config).subjects.get(target.connector)
-        with debug_logs(_packages(subject)) as capture:
+        with debug_logs(subject.packages) as capture:
             install(request.node, Guard(subject.leaks, capture, subject.leak_sites))
             yield
 
@@ -263,6 +265,16 @@ class ContractSuite:
     def test_timeouts_are_retried(self, subject: Subject) -> None:
         errors.timeouts_are_retried(subject)
 
+    @per_schema(_paginated, none="has no paginated top-level schema")
+    def test_a_failure_on_a_later_page_is_retried_in_place(
+        self, subject: Subject, target: Target
+    ) -> None:
+        transient.a_failure_on_a_later_page_is_retried_in_place(subject, target.schema_name)
+
+    @per_connector
+    def test_waits_go_through_runtime_sleep(self, subject: Subject) -> None:
+        transient.waits_go_through_runtime_sleep(subject)
+
     # --- incremental --------------------------------------------------------------------------
 
     @per_schema(_incremental, none="supports incremental syncs on no schema")
@@ -272,6 +284,14 @@ class ContractSuite:
     @per_schema(_incremental, none="supports incremental syncs on no schema")
     def test_sort_mode_matches_the_data(self, subject: Subject, target: Target) -> None:
         incremental.sort_mode_matches_the_data(subject, target.schema_name)
+
+    @per_schema(_incremental, none="supports incremental syncs on no schema")
+    def test_incremental_bounds_reach_every_page(self, subject: Subject, target: Target) -> None:
+        incremental.incremental_bounds_reach_every_page(subject, target.schema_name)
+
+    @per_schema(_incremental, none="supports incremental syncs on no schema")
+    def test_lower_bounds_are_inclusive(self, subject: Subject, target: Target) -> None:
+        incremental.lower_bounds_are_inclusive(subject, target.schema_name)
 
     @per_schema(_desc, none="has no desc (newest first) incremental schema")
     def test_desc_reads_resume_below_the_earliest_value(
@@ -285,6 +305,12 @@ class ContractSuite:
     def test_child_rows_carry_parent_fields(self, subject: Subject, target: Target) -> None:
         fanout.child_rows_carry_parent_fields(subject, target.schema_name)
 
+    @per_schema(lambda facts: facts.is_fan_out, none="declares no fan-out schema in its kit")
+    def test_auth_failures_on_children_fail_the_read(
+        self, subject: Subject, target: Target
+    ) -> None:
+        fanout.auth_failures_on_children_fail_the_read(subject, target.schema_name)
+
     # --- subclasses ---------------------------------------------------------------------------
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -292,13 +318,6 @@ class ContractSuite:
         for name, value in list(vars(cls).items()):
             if name in STANDARD_CHECKS and value is not STANDARD_CHECKS[name]:
                 setattr(cls, name, _expected_failure(cls, name, value))
-
-
-def _packages(subject: Subject) -> tuple[str, ...]:
-    loaded = subject.loaded
-    if isinstance(loaded, Blocked):
-        return ()
-    return (loaded.connector.spec.load.split(".")[0],)
 
 
 STANDARD_CHECKS: dict[str, Callable[..., Any]] = {

@@ -3,30 +3,37 @@
 The host reads a schema, keeps the highest incremental value it wrote as the watermark, and
 asks for rows from that value on (inclusive) next time. For ``desc`` endpoints (newest first)
 an interrupted read leaves the earliest value it reached, and the next read continues below
-it. These checks play the host's part against the emulator: read, add rows, read again.
+it. These checks play the host's part against the emulator: read, add rows, read again. Each
+runs for every declared incremental field, since a user may pick any of them; each first
+needs the schema's full read (its own check reports a read that fails).
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from headwater.sources import IncrementalField, SortMode, SourceInputs
-from headwater_contract.checks._common import examples, fail, fail_if
+from headwater_contract.checks._common import count, examples, fail, fail_if
 from headwater_contract.subject import Blocked, SchemaFacts, Subject, key_of
 from headwater_contract.values import comparable
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
 
-    from headwater_contract.observe import ObservedApi
+    from headwater_contract.observe import Exchange, ObservedApi
     from headwater_contract.reading import Read
 
 __all__ = [
     "desc_reads_resume_below_the_earliest_value",
+    "incremental_bounds_reach_every_page",
     "incremental_reads_return_new_rows_only",
+    "lower_bounds_are_inclusive",
     "sort_mode_matches_the_data",
 ]
 
@@ -68,12 +75,14 @@ def _watermark(rows: tuple[Row, ...], field: IncrementalField, schema: str) -> t
 
 
 def incremental_reads_return_new_rows_only(subject: Subject, schema: str) -> None:
-    """After rows are added, a read from the first read's watermark returns every new row and
+    """After rows are added, a read from the first read's watermark returns every new row,
+    every row a full read returns with a later value of the field (updated rows too), and
     none older than the watermark; with nothing added, no new keys (boundary rows may repeat).
 
     .. versionadded:: 0.1
     """
     facts = subject.facts(schema)
+    subject.clean_full_read(schema)
     kit = subject.kit
     if kit.add_rows is None:
         fail(
@@ -125,6 +134,7 @@ def _from_watermark(subject: Subject, facts: SchemaFacts, field: IncrementalFiel
             f"reading {schema!r} from the watermark ({where}) missed {len(missing)} of the"
             f" {len(new)} new rows (e.g. {examples(missing)})"
         )
+    problems += _newer_missed(subject, facts, api, field, (raw, mark), second, new)
     problems += _older(second, field, mark, schema, where)
     # Nothing added since: only rows at the watermark itself may come again.
     raw2, mark2 = _watermark(first.rows + second.rows, field, schema)
@@ -140,6 +150,44 @@ def _from_watermark(subject: Subject, facts: SchemaFacts, field: IncrementalFiel
         )
     problems += _older(third, field, mark2, schema, where2)
     return problems
+
+
+def _newer_missed(
+    subject: Subject,
+    facts: SchemaFacts,
+    api: ObservedApi,
+    field: IncrementalField,
+    watermark: tuple[Any, Any],
+    result: Read,
+    new: set[tuple[Hashable, ...]],
+) -> list[str]:
+    """Rows a full read returns with a value of ``field`` past the watermark (rows changed
+    since the first read; the ``new`` ones are judged apart) that the read from the watermark
+    (``result``) left out.
+
+    Rows *at* the watermark are :func:`lower_bounds_are_inclusive`'s to judge.
+    """
+    schema, keys = facts.name, facts.primary_keys
+    raw, mark = watermark
+    full = subject.read(api, SourceInputs(schema_name=schema))
+    _must_succeed(subject, full, f"the full read of {schema!r} after ContractKit.add_rows")
+    got = {key_of(row, keys) for row in result.rows}
+    later = {
+        key_of(row, keys)
+        for row in full.rows
+        if (value := comparable(row.get(field.field), field.type)) is not None and value > mark
+    }
+    missed = sorted(later - got - new, key=repr)
+    if not missed:
+        return []
+    return [
+        f"reading {schema!r} from the watermark ({field.field!r} >= {raw!r}) missed"
+        f" {count(len(missed), 'row')} that a full read returns with a later {field.field!r} (e.g."
+        f" {examples(missed)}; rows changed since the first read): the API was not asked for"
+        f" rows from the watermark on in {field.field!r}, but in another field or not at all."
+        " Send each field's watermark in the parameter the API documents for that field:"
+        f" incremental={{{field.field!r}: IncrementalParams(start_param=...), ...}}"
+    ]
 
 
 def _older(result: Read, field: IncrementalField, mark: Any, schema: str, where: str) -> list[str]:
@@ -167,19 +215,29 @@ def _groups(facts: SchemaFacts, rows: tuple[Row, ...]) -> dict[Hashable, list[in
 
 
 def sort_mode_matches_the_data(subject: Subject, schema: str) -> None:
-    """Rows come in the order the schema declares (``sort_mode``) of its incremental field.
+    """Rows come in the order the schema declares (``sort_mode``) of each incremental field.
 
-    Checked on an incremental first read, per parent for fan-out schemas.
+    Checked on an incremental first read on each field, per parent for fan-out schemas.
 
     .. versionadded:: 0.1
     """
     facts = subject.facts(schema)
-    field = facts.schema.incremental_fields[0]
+    subject.clean_full_read(schema)
+    problems = []
+    for field in facts.schema.incremental_fields:
+        problem = _order_problem(subject, facts, field)
+        if problem is not None:
+            problems.append(problem)
+    fail_if(problems)
+
+
+def _order_problem(subject: Subject, facts: SchemaFacts, field: IncrementalField) -> str | None:
+    schema = facts.name
     api = subject.api()
     result = subject.read(api, _inputs(schema, field))
     if not result.ok or result.response is None:
         Blocked(
-            reason=f"the incremental read of {schema!r} failed",
+            reason=f"the incremental read of {schema!r} on {field.field!r} failed",
             check="test_incremental_reads_return_new_rows_only",
         ).skip()
     declared = result.response.sort_mode
@@ -197,21 +255,21 @@ def sort_mode_matches_the_data(subject: Subject, schema: str) -> None:
                 if declared is SortMode.ASC and first_break is None:
                     first_break = (before, after)
     if first_break is None:
-        return
+        return None
     before, after = first_break
     shown = f"{result.rows[after][field.field]!r} came after {result.rows[before][field.field]!r}"
     if declared is SortMode.ASC and rising == 0:
-        fail(
+        return (
             f"{schema!r} declares sort_mode 'asc', but its rows come newest first by"
             f" {field.field!r} ({shown}); declare sort_mode='desc' so the host advances the"
             " watermark only when the read completes"
         )
     if declared is SortMode.DESC and falling == 0:
-        fail(
+        return (
             f"{schema!r} declares sort_mode 'desc', but its rows come oldest first by"
             f" {field.field!r} ({shown}); declare sort_mode='asc'"
         )
-    fail(
+    return (
         f"the rows of {schema!r} are not in {declared.value} order of {field.field!r}"
         f" ({shown}); ask the API to sort by the incremental field, or the host's watermark"
         " will skip rows when a read is interrupted"
@@ -225,8 +283,6 @@ def desc_reads_resume_below_the_earliest_value(subject: Subject, schema: str) ->
     .. versionadded:: 0.1
     """
     facts = subject.facts(schema)
-    keys = facts.primary_keys
-    field = facts.schema.incremental_fields[0]
     reference = subject.clean_full_read(schema)
     subject.need_keys(facts, reference.rows)
     if len(reference.batches) < 2:
@@ -235,6 +291,14 @@ def desc_reads_resume_below_the_earliest_value(subject: Subject, schema: str) ->
             " interrupted read cannot be checked; seed the emulator with more rows than fit"
             " on one page"
         )
+    problems = []
+    for field in facts.schema.incremental_fields:
+        problems += _resumed_below(subject, facts, field)
+    fail_if(problems)
+
+
+def _resumed_below(subject: Subject, facts: SchemaFacts, field: IncrementalField) -> list[str]:
+    schema, keys = facts.name, facts.primary_keys
     api: ObservedApi = subject.api()
     interrupted = subject.read(api, _inputs(schema, field), max_batches=1)
     _must_succeed(subject, interrupted, f"the first batch of {schema!r}")
@@ -267,4 +331,185 @@ def desc_reads_resume_below_the_earliest_value(subject: Subject, schema: str) ->
                 f"the interrupted read and the read resumed with {where} together missed"
                 f" {len(missing)} rows (e.g. {examples(missing)})"
             )
+    return problems
+
+
+def incremental_bounds_reach_every_page(subject: Subject, schema: str) -> None:
+    """A read from an early watermark spans several pages, and every request of it carries
+    the bounds the first sent (or else every row it returns respects them).
+
+    .. versionadded:: 0.1
+    """
+    facts = subject.facts(schema)
+    subject.clean_full_read(schema)
+    problems = []
+    for field in facts.schema.incremental_fields:
+        problem = _bounds_on_every_page(subject, facts, field)
+        if problem is not None:
+            problems.append(problem)
     fail_if(problems)
+
+
+def _bounds_on_every_page(
+    subject: Subject, facts: SchemaFacts, field: IncrementalField
+) -> str | None:
+    schema = facts.name
+    api = subject.api()
+    unbounded = subject.read(api, _inputs(schema, field))
+    _must_succeed(subject, unbounded, f"the first incremental read of {schema!r}")
+    if not unbounded.rows:
+        return None  # the full-read check asks the emulator for rows
+    values = _values(unbounded.rows, field, schema)
+    page = max(len(batch) for batch in unbounded.batches)
+    bounded: Read | None = None
+    where, mark = "", None
+    for raw, mark in _early_watermarks(unbounded.rows, values, field, page):  # noqa: B007
+        where = f"{field.field!r} >= {raw!r}"
+        bounded = subject.read(api, _inputs(schema, field, db_incremental_field_last_value=raw))
+        _must_succeed(subject, bounded, f"the read of {schema!r} from {where}")
+        if facts.is_fan_out or len(bounded.exchanges) > 1:
+            break
+    if bounded is None or not (facts.is_fan_out or len(bounded.exchanges) > 1):
+        taken = count(len(bounded.exchanges), "request") if bounded is not None else "no read"
+        pytest.skip(
+            f"the read of {schema!r} from an early watermark took {taken}, so whether its"
+            " bounds reach every page cannot be checked; seed the emulator with more than two"
+            " pages of rows"
+        )
+    lacking = _requests_lacking_bounds(unbounded.exchanges, bounded.exchanges)
+    if lacking is None:
+        return None
+    older = [
+        row
+        for row, value in zip(bounded.rows, _values(bounded.rows, field, schema), strict=True)
+        if value < mark
+    ]
+    if not older:
+        return None  # the API keeps the filter on its own (a cursor that carries it)
+    return (
+        f"the incremental filter reached only the first request of the read of {schema!r}"
+        f" from {where} ({len(bounded.exchanges)} requests): {lacking}, and the read returned"
+        f" {count(len(older), 'row')} older than the bound (e.g. one with {field.field!r} ="
+        f" {older[0][field.field]!r}). Every page must stay filtered: when the API's next"
+        " links drop the filter, put it back on each page (the shared reader does:"
+        " Endpoint(reapply_filters=True), the default), or send it with every request"
+    )
+
+
+def _early_watermarks(
+    rows: tuple[Row, ...], values: list[Any], field: IncrementalField, page: int
+) -> list[tuple[Any, Any]]:
+    """Watermarks to read from, best first: the highest value with more than a page of rows
+    at or above it (the read spans pages, and as many rows as possible lie below the bound,
+    where a filter lost on a later page shows), then the lowest value above the minimum."""
+    ordered = sorted(values)
+    chosen: list[int] = []
+    above = [
+        index
+        for index, value in enumerate(values)
+        if len(ordered) - bisect.bisect_left(ordered, value) > page
+    ]
+    if above:
+        chosen.append(max(above, key=values.__getitem__))
+    higher = [i for i, value in enumerate(values) if value > ordered[0]]
+    if higher:
+        lowest = min(higher, key=values.__getitem__)
+        if not chosen or values[lowest] != values[chosen[0]]:
+            chosen.append(lowest)
+    return [(rows[i][field.field], values[i]) for i in chosen]
+
+
+def _requests_lacking_bounds(
+    unbounded: tuple[Exchange, ...], bounded: tuple[Exchange, ...]
+) -> str | None:
+    """The first request of ``bounded`` to a path that lacks a bound parameter the first
+    request to that path sent, described; ``None`` when every one carries them.
+
+    Bound parameters are those the bounded read sends and the unbounded read never does.
+    """
+    sent = {name for exchange in unbounded for name in exchange.url.params}
+    bound_names = {name for exchange in bounded for name in exchange.url.params} - sent
+    first: dict[str, tuple[int, dict[str, str]]] = {}
+    for number, exchange in enumerate(bounded, start=1):
+        params = exchange.url.params
+        carried = {name: params[name] for name in bound_names if name in params}
+        if exchange.path not in first:
+            if carried:
+                first[exchange.path] = (number, carried)
+            continue
+        origin, wanted = first[exchange.path]
+        lost = sorted(name for name, value in wanted.items() if params.get(name) != value)
+        if lost:
+            shown = ", ".join(f"{name}={wanted[name]}" for name in lost)
+            return (
+                f"request {number} ({exchange.describe()}) lacks {shown}, which request"
+                f" {origin} sent"
+            )
+    return None
+
+
+def lower_bounds_are_inclusive(subject: Subject, schema: str) -> None:
+    """A row added with exactly the watermark's value (``ContractKit.add_row_at``) comes in
+    the read from that watermark: lower bounds are inclusive.
+
+    .. versionadded:: 0.1
+    """
+    facts = subject.facts(schema)
+    subject.clean_full_read(schema)
+    kit = subject.kit
+    if kit.add_row_at is None:
+        pytest.skip(
+            "ContractKit.add_row_at is not set, so the suite cannot add a row at the"
+            " watermark; declare it in testing.py to check that a read from a watermark"
+            " returns the rows at it"
+        )
+    if not facts.primary_keys:
+        Blocked(
+            reason=f"{schema!r} has no primary keys",
+            check="test_primary_keys_are_present_and_not_null",
+        ).skip()
+    problems = []
+    for field in facts.schema.incremental_fields:
+        problem = _row_at_the_watermark(subject, facts, field)
+        if problem is not None:
+            problems.append(problem)
+    fail_if(problems)
+
+
+def _row_at_the_watermark(
+    subject: Subject, facts: SchemaFacts, field: IncrementalField
+) -> str | None:
+    schema, keys = facts.name, facts.primary_keys
+    api = subject.api()
+    first = subject.read(api, _inputs(schema, field))
+    _must_succeed(subject, first, f"the first incremental read of {schema!r}")
+    if not first.rows:
+        return None  # the full-read check asks the emulator for rows
+    subject.need_keys(facts, first.rows)
+    raw, _ = _watermark(first.rows, field, schema)
+    add_row_at = subject.kit.add_row_at
+    assert add_row_at is not None
+    before = set(subject.expected_keys(facts, api.emulator))
+    call = f"ContractKit.add_row_at(emulator, {schema!r}, {field.field!r}, {raw!r})"
+    try:
+        add_row_at(api.emulator, schema, field.field, raw)
+    except Exception as error:
+        fail(f"{call} raised {subject.describe(error)}; it must add one row at that value")
+    added = set(subject.expected_keys(facts, api.emulator)) - before
+    if not added:
+        fail(f"{call} added no row to {schema!r}; it must add one row at that value")
+    where = f"{field.field!r} >= {raw!r}"
+    second = subject.read(api, _inputs(schema, field, db_incremental_field_last_value=raw))
+    _must_succeed(subject, second, f"the read of {schema!r} from the watermark ({where})")
+    got = {key_of(row, keys) for row in second.rows}
+    missing = sorted(added - got, key=repr)
+    if not missing:
+        return None
+    return (
+        f"reading {schema!r} from the watermark ({where}) left out the row added at exactly"
+        f" that value ({examples(missing)}): the bound sent was exclusive (a value past the"
+        " watermark, or a greater-than parameter), and a row written in the same instant as"
+        " the last one synced would be lost. The host's lower bounds are inclusive (MERGE"
+        " absorbs the overlap): send the watermark as it is, in the parameter that includes"
+        " it"
+    )

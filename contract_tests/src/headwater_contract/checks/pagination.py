@@ -26,6 +26,7 @@ __all__ = [
     "full_read_returns_every_row_once",
     "full_read_works_over_a_socket",
     "no_duplicate_query_params",
+    "repeated_request",
 ]
 
 
@@ -37,6 +38,35 @@ def _answered(exchanges: tuple[Exchange, ...]) -> int:
     return sum(1 for e in exchanges if e.status is not None and 200 <= e.status < 300)
 
 
+def repeated_request(exchanges: tuple[Exchange, ...]) -> str | None:
+    """Where a read first asked again for a page it had already read, said plainly.
+
+    ``None`` when it never did. A retry of a request that failed is not a repeat: only a
+    request that was answered with a page counts.
+
+    .. versionadded:: 0.1
+    """
+    answered: dict[tuple[str, str], int] = {}
+    pages = 0
+    for number, exchange in enumerate(exchanges, start=1):
+        key = (exchange.method, str(exchange.url))
+        earlier = answered.get(key)
+        if earlier == number - 1:
+            return (
+                f"the cursor did not advance past page {pages}: request {number} repeated"
+                f" request {number - 1} ({exchange.describe()})"
+            )
+        if earlier is not None:
+            return (
+                f"the pages went round in a circle: request {number} repeated request"
+                f" {earlier}, a page already read ({exchange.describe()})"
+            )
+        if exchange.status is not None and 200 <= exchange.status < 300:
+            answered[key] = number
+            pages += 1
+    return None
+
+
 def full_read_returns_every_row_once(subject: Subject, schema: str) -> None:
     """A full read ends on its own and returns each of the emulator's rows exactly once.
 
@@ -44,7 +74,16 @@ def full_read_returns_every_row_once(subject: Subject, schema: str) -> None:
     """
     facts = subject.facts(schema)
     result = subject.full_read(schema)
+    repeat = repeated_request(result.exchanges)
     if result.exceeded:
+        if repeat is not None:
+            fail(
+                f"the full read of {schema!r} did not stop (more than {REQUEST_LIMIT}"
+                f" requests): {repeat}. The paginator sent the same cursor (or next link)"
+                " again, so it reads that page forever: take the next page's cursor from the"
+                " field of the answer that the API documents for it, and stop when there is"
+                " none"
+            )
         fail(
             f"the full read of {schema!r} did not stop: it sent more than {REQUEST_LIMIT}"
             f" requests (the last: {_last(result.exchanges)}). The paginator never saw its"
@@ -53,7 +92,12 @@ def full_read_returns_every_row_once(subject: Subject, schema: str) -> None:
         )
     if result.error is not None:
         hint = ""
-        if isinstance(result.error, PaginationLoopError):
+        if repeat is not None:
+            hint = (
+                f". Before it, {repeat}: take the next page's cursor (or link) from the field"
+                " the API documents for it"
+            )
+        elif isinstance(result.error, PaginationLoopError):
             hint = (
                 ". The loop guard stopped it: the paginator kept asking for pages after the"
                 " last (a next link or cursor that never ends); check how the API marks its"
