@@ -21,6 +21,7 @@ from headwater.cli.sync_commands import SYNC_COMMANDS
 from headwater.cli.temporal_commands import TEMPORAL_COMMANDS
 from headwater.cli.warehouse_commands import WAREHOUSE_COMMANDS
 from headwater.discovery import Connector, get_registry
+from headwater.serve.command import serve_command
 
 if TYPE_CHECKING:
     from headwater.config import UserConfig
@@ -320,4 +321,5 @@ BUILTIN_COMMANDS: tuple[click.Command, ...] = (
     *SYNC_COMMANDS,
     *WAREHOUSE_COMMANDS,
     *TEMPORAL_COMMANDS,
+    serve_command,
 )
