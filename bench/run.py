@@ -18,7 +18,7 @@ from harness import ApiServer, print_figures
 
 __all__ = ["RUNNERS", "main"]
 
-RUNNERS = ["rest_bench", "sync_bench", "resume_bench", "temporal_bench"]
+RUNNERS = ["rest_bench", "sync_bench", "resume_bench", "temporal_bench", "postgres_bench"]
 
 
 def main(argv: list[str]) -> int:
