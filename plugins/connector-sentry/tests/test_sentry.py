@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from connector_sentry import sentry
+from connector_sentry import sentry, settings
 from connector_sentry._config import SentryConfig
 from connector_sentry.source import SentrySource
 from connector_sentry.testing import ORGANIZATION, TOKEN, SentryApi, kit, rate_limited
@@ -552,3 +552,101 @@ def test_a_row_added_at_the_watermark_comes_in_the_read_from_it():
     known = {row["id"] for row in before}
     assert [row["lastSeen"] for row in rows if row["id"] not in known] == [watermark]
     assert all(row["lastSeen"] >= watermark for row in rows)
+
+
+# --- issue columns (issue 16, item 1) ----------------------------------------------------------
+
+
+def test_the_emulator_sends_an_issue_s_count_as_a_string_and_its_project_as_an_object():
+    api = SentryApi()
+    client = RestClient(sentry.client_config(CONFIG), kit.runtime(api))
+
+    with client:
+        path = ISSUES.removeprefix("/api/0")
+        listed = client.get_json(path, params={"query": ""})
+        one = client.get_json(f"{path}{listed[0]['id']}/")
+
+    assert isinstance(listed[0]["count"], str)
+    assert listed[0]["count"].isdigit()
+    assert set(listed[0]["project"]) == {"id", "slug", "name"}
+    assert one == listed[0]
+
+
+def test_an_issue_s_count_is_an_integer_and_its_project_joins_the_projects():
+    api = SentryApi()
+    projects = {row["id"]: row["slug"] for row in read(api, "projects")}
+    sent = {row["id"]: row for row in api.store.rows("issues")}
+
+    rows = read(api, "issues")
+
+    assert rows
+    for row in rows:
+        assert row["count"] == int(sent[row["id"]]["count"])
+        assert isinstance(row["count"], int)
+        assert projects[row["project_id"]] == row["project_slug"]
+        assert row["project"]["id"] == row["project_id"]  # the object stays too
+
+
+def test_a_count_that_is_no_number_is_kept_as_it_came():
+    assert sentry.issue_row({"id": "1", "count": "many", "project": None}) == {
+        "id": "1",
+        "count": "many",
+        "project": None,
+        "project_id": None,
+        "project_slug": None,
+    }
+
+
+def test_a_resumed_issues_read_has_the_issue_columns_too():
+    api = SentryApi()
+    newest = max(row["lastSeen"] for row in api.store.rows("issues"))
+
+    rows = read(api, "issues", **incremental("lastSeen", "2025-01-01T00:00:00Z", newest))
+
+    assert rows
+    assert all(isinstance(row["count"], int) and row["project_id"] for row in rows)
+
+
+# --- the undocumented list of an issue's tag keys (issue 16, item 1) ---------------------------
+
+
+def _messages(api):
+    events = []
+
+    class Sink:
+        def emit(self, event):
+            events.append(event)
+
+    clock = ManualClock()
+    runtime = kit.runtime(api, clock=clock, sleep=clock.sleep, progress=Sink())
+    response = sentry.response(CONFIG, SourceInputs(schema_name="issue_tag_values"), runtime)
+    rows = [row for page in response.items() for row in page]
+    return rows, [e.detail for e in events if e.kind is ProgressKind.MESSAGE]
+
+
+def test_a_tag_key_list_that_is_not_served_skips_the_schema_with_one_reason():
+    api = SentryApi()
+    api.lists_tag_keys = False
+
+    rows, messages = _messages(api)
+
+    assert rows == []
+    assert len(messages) == 1
+    assert "not a documented Sentry endpoint" in messages[0]
+    assert "answered 404" in messages[0]
+    # Once known, the list is not asked for every remaining issue.
+    asked = [r for r in api.requests if r.url.path.endswith("/tags/")]
+    assert len(asked) <= settings.CHILDREN_OF_ISSUES.max_workers
+
+
+def test_a_404_for_an_issue_that_is_gone_skips_that_issue_only():
+    api = SentryApi()
+    second = api.store.rows("issues")[1]["id"]
+    # The tag keys and the issue itself: both gone.
+    gone = StatusFailure(status=404, json={"detail": "Not found"})
+    api.inject(gone, times=2, path=f"{ISSUES}{second}/")
+
+    rows, messages = _messages(api)
+
+    assert messages == [f"the tag keys of issue {second!r} skipped (HTTP 404)"]
+    assert len(rows) == len([r for r in api.store.rows("tag_values") if r["issue_id"] != second])

@@ -220,3 +220,42 @@ def test_errors_have_rules():
         "permission",
         "not_found",
     }
+
+
+# --- what `headwater sync` prints (issue 16, item 7) -------------------------------------------
+
+
+def _sync_cli(tmp_path, monkeypatch, api, token, status=None):
+    """`headwater sync sentry` in process, its requests going to ``api``."""
+    from click.testing import CliRunner
+
+    import headwater.runtime
+    from headwater.cli.app import cli
+
+    if status is not None:
+        api.inject(StatusFailure(status=status, json={"detail": "refused"}), times=100)
+    # The command builds its own Runtime; this one reaches the emulator instead of sentry.io.
+    monkeypatch.setattr(headwater.runtime, "Runtime", lambda **fields: kit.runtime(api, **fields))
+    path = tmp_path / "sentry.toml"
+    path.write_text(f'[source]\norganization = "{ORGANIZATION}"\nauth_token = "{token}"\n')
+    arguments = ["sync", "sentry", "-c", str(path), "-w", str(tmp_path / "w"), "-s", "projects"]
+    return CliRunner().invoke(cli, arguments)
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "says"),
+    [
+        ("sntrys_notTheRightOne42", None, "Sentry rejected the auth token (Invalid token)"),
+        (TOKEN, 403, "it needs the org:read, project:read and event:read scopes"),
+    ],
+)
+def test_a_sync_that_is_refused_prints_the_connector_s_message(
+    tmp_path, monkeypatch, token, status, says
+):
+    result = _sync_cli(tmp_path, monkeypatch, SentryApi(), token, status)
+
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("projects: failed:")]
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0]
+    assert "sntrys_notTheRightOne42" not in result.output + result.stderr

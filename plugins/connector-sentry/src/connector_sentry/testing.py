@@ -21,8 +21,12 @@ is written from that documentation, never from settings.py. What it follows:
   in that window; ``statsPeriod`` overrides them. A bad date is a 400.
 - ``/projects/{org}/{project}/events/`` (project by slug or id) and
   ``/organizations/{org}/issues/{id}/events/``: events newest first; ``start``/``end``.
-- ``/organizations/{org}/issues/{id}/hashes/``; ``.../tags/`` (every tag key of the issue,
-  one unpaginated list); ``.../tags/{key}/values/``: ``sort`` (``-id`` by default), at most
+- Issues carry ``count`` as a decimal string (``"count": "3"``) and ``project`` as an object
+  (``id``, ``slug``, ``name``), as Sentry's examples show.
+- ``/organizations/{org}/issues/{id}/`` (Retrieve an Issue); ``.../hashes/``; ``.../tags/``
+  (every tag key of the issue, one unpaginated list: *not* in Sentry's public reference, so
+  :attr:`SentryApi.lists_tag_keys` ``= False`` answers it 404, as a server that no longer
+  serves it would); ``.../tags/{key}/values/``: ``sort`` (``-id`` by default), at most
   1000 values.
 - The documented parameter rules (:data:`PARAM_RULES`, checked before the routes): a time
   window is ``start`` *and* ``end`` (or ``statsPeriod``), never one of the two; each is an
@@ -154,6 +158,8 @@ class SentryApi(Emulator):
 
     def __init__(self) -> None:
         super().__init__()
+        self.lists_tag_keys = True
+        """Whether ``.../issues/{id}/tags/`` is served (undocumented; ``False``: a 404)."""
         self.now = _START
         self._ids = 0
         self.projects: list[dict[str, Any]] = []
@@ -341,6 +347,8 @@ class SentryApi(Emulator):
         self, request: httpx.Request, issue_id: str, rest: list[str]
     ) -> httpx.Response:
         match rest:
+            case []:
+                return json_response(200, self._issue(issue_id))
             case ["events"]:
                 rows = [e for e in self._events(request.url.params) if e["groupID"] == issue_id]
                 return self._page(request, rows)
@@ -351,6 +359,8 @@ class SentryApi(Emulator):
                     if h["issue_id"] == issue_id
                 ]
                 return self._page(request, hashes)
+            case ["tags"] if not self.lists_tag_keys:
+                return _error(404, _NOT_FOUND)
             case ["tags"]:
                 keys: dict[str, list[dict[str, Any]]] = {}
                 for row in self._values(issue_id):
