@@ -10,12 +10,17 @@ import contextlib
 import importlib.metadata
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from headwater.discovery import Registry
+
+if TYPE_CHECKING:
+    import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB_SRC = ROOT / "plugins" / "connector-github" / "src"
@@ -52,8 +57,9 @@ class Page:
 
 
 @contextlib.contextmanager
-def serve_github(tmp_path: Path, *, host: str = "127.0.0.1") -> Iterator[Page]:
-    """The page on a free port, its connector's requests sent to GitHub's emulator."""
+def serve_github(tmp_path: Path, *, host: str = "127.0.0.1", delay: float = 0.0) -> Iterator[Page]:
+    """The page on a free port, its connector's requests sent to GitHub's emulator (answering
+    each request after ``delay`` seconds, so a sync lasts long enough to be watched)."""
     from headwater.emulator import EmulatorServer
     from headwater.runtime import Runtime
     from headwater.serve.app import App
@@ -62,7 +68,10 @@ def serve_github(tmp_path: Path, *, host: str = "127.0.0.1") -> Iterator[Page]:
 
     registry = github_registry()
     kit = registry.connector("github").load_kit()
-    with EmulatorServer(kit.emulator()) as emulator:
+    handler = kit.emulator()
+    if delay:
+        handler = _slowed(handler, delay)
+    with EmulatorServer(handler) as emulator:
         app = App(
             registry=registry,
             configs_dir=tmp_path / "connections",
@@ -85,3 +94,11 @@ def serve_github(tmp_path: Path, *, host: str = "127.0.0.1") -> Iterator[Page]:
             )
         finally:
             server.close()
+
+
+def _slowed(handler: Callable[[httpx.Request], httpx.Response], seconds: float) -> Any:
+    def answer(request: httpx.Request) -> httpx.Response:
+        time.sleep(seconds)  # an API's latency
+        return handler(request)
+
+    return answer

@@ -5,7 +5,7 @@ the others. Before a request reaches :class:`~headwater.serve.app.App`, the Host
 the access token (see :mod:`.security`) are applied, bodies are parsed (URL-encoded forms and
 ``multipart/form-data`` with file uploads, at most :data:`MAX_BODY` bytes), and every answer
 gets headers that keep it in its own tab: a content security policy allowing only the page's
-own script and style, no framing, no referrer, no caching.
+own script and style, no framing, no referrer to other sites, no caching.
 
 The access log has the method, the path without its query string, and the status: never a
 body, a query string (the access token travels in one) or a header.
@@ -42,7 +42,7 @@ _SECURITY_HEADERS = (
     ),
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
+    ("Referrer-Policy", "same-origin"),
     ("Cache-Control", "no-store"),
 )
 
