@@ -6,7 +6,7 @@ import pytest
 
 from connector_github._config import GithubConfig
 from connector_github.source import GithubSource
-from connector_github.testing import REPOSITORY, TOKEN, GithubApi, kit
+from connector_github.testing import METADATA_ONLY_TOKEN, REPOSITORY, TOKEN, GithubApi, kit
 from headwater import Runtime, Secret, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
 from headwater.emulator import ResetFailure, StatusFailure
@@ -217,3 +217,52 @@ def test_the_configured_repository_and_token_reach_the_requests():
     assert first.headers["Authorization"] == f"Bearer {TOKEN}"
     assert first.headers["Accept"] == "application/vnd.github+json"
     assert first.headers["X-GitHub-Api-Version"] == "2022-11-28"
+
+
+# --- what `headwater sync` prints (issue 16, item 7) -------------------------------------------
+
+
+def _sync_cli(tmp_path, monkeypatch, token, schema):
+    """`headwater sync github` in process, its requests going to the emulator."""
+    from click.testing import CliRunner
+
+    import headwater.runtime
+    from headwater.cli.app import cli
+
+    api = GithubApi()
+    # The command builds its own Runtime; this one reaches the emulator, not api.github.com.
+    monkeypatch.setattr(headwater.runtime, "Runtime", lambda **fields: kit.runtime(api, **fields))
+    path = tmp_path / "github.toml"
+    path.write_text(f'[source]\nrepository = "{REPOSITORY}"\ntoken = "{token}"\n')
+    arguments = ["sync", "github", "-c", str(path), "-w", str(tmp_path / "w"), "-s", schema]
+    return CliRunner().invoke(cli, arguments)
+
+
+@pytest.mark.parametrize(
+    ("token", "schema", "says"),
+    [
+        ("ghp_notTheRightOne42", "issues", "GitHub rejected the token (Bad credentials)"),
+        (METADATA_ONLY_TOKEN, "issues", "needs the repository permission 'Issues' (read)"),
+        (METADATA_ONLY_TOKEN, "pull_requests", "permission 'Pull requests' (read)"),
+        (METADATA_ONLY_TOKEN, "workflow_runs", "permission 'Actions' (read)"),
+    ],
+)
+def test_a_sync_that_is_refused_prints_the_connector_s_message(
+    tmp_path, monkeypatch, token, schema, says
+):
+    result = _sync_cli(tmp_path, monkeypatch, token, schema)
+
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith(f"{schema}: failed:")]
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0]
+    assert token not in result.output + result.stderr
+
+
+def test_a_metadata_only_token_passes_the_credential_check():
+    # The check reads the repository itself, which the Metadata permission covers.
+    checked = SOURCE.validate_credentials(
+        config(token=METADATA_ONLY_TOKEN), kit.runtime(GithubApi())
+    )
+
+    assert checked == (True, None)

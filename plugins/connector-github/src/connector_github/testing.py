@@ -5,8 +5,10 @@ is written from that documentation, never from settings.py, or it would agree wi
 connector's mistakes. What it follows:
 
 - ``Authorization: Bearer <token>`` or ``token <token>``; anything else is
-  ``401 {"message": "Bad credentials", ...}``. An ``X-GitHub-Api-Version`` other than a
-  supported one is a 400.
+  ``401 {"message": "Bad credentials", ...}``. :data:`METADATA_ONLY_TOKEN` (a fine-grained
+  token with the Metadata permission only) reads the repository and gets ``403 {"message":
+  "Resource not accessible by personal access token", ...}`` below it. An
+  ``X-GitHub-Api-Version`` other than a supported one is a 400.
 - One repository, ``octo-org/octo-repo``; any other is ``404 {"message": "Not Found", ...}``
   (as a private repository the token cannot see). ``GithubApi(empty=True)`` holds no commits:
   its commits list is ``409 {"message": "Git Repository is empty.", ...}``.
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "METADATA_ONLY_TOKEN",
     "OWNER",
     "PARAM_RULES",
     "REPO",
@@ -73,6 +76,10 @@ OWNER = "octo-org"
 REPO = "octo-repo"
 REPOSITORY = f"{OWNER}/{REPO}"
 TOKEN = "ghp_contractToken0001"
+METADATA_ONLY_TOKEN = "github_pat_metadataOnly0001"
+"""A fine-grained token granted the repository but only its Metadata permission: the
+repository itself answers, every list of issues, pulls, commits, releases or runs is ``403
+Resource not accessible by personal access token`` (api_inventory.md, Authentication)."""
 DOCS = "https://docs.github.com/rest"
 API_VERSIONS = ("2022-11-28",)
 STAR_MEDIA_TYPE = "application/vnd.github.star+json"
@@ -356,8 +363,12 @@ class GithubApi(Emulator):
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() not in ("bearer", "token") or token != TOKEN:
+        if scheme.lower() not in ("bearer", "token") or token not in (TOKEN, METADATA_ONLY_TOKEN):
             return _error(401, "Bad credentials")
+        raw_path = request.url.path.rstrip("/")
+        if token == METADATA_ONLY_TOKEN and raw_path.count("/") > 3:
+            # /repos/{owner}/{repo} is Metadata; anything below it needs another permission.
+            return _error(403, "Resource not accessible by personal access token")
         version = request.headers.get("X-GitHub-Api-Version")
         if version is not None and version not in API_VERSIONS:
             return _error(400, f"API version {version} is not supported.")
