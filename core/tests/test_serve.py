@@ -233,6 +233,22 @@ def test_the_cli_prints_the_token_link_when_bound_elsewhere(tmp_path):
     assert len(match.group(2)) >= 30
 
 
+def test_an_address_in_use_is_an_input_error(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CLI, "serve", "--port", str(port), "--configs-dir", str(tmp_path / "c")],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
 def test_a_page_bound_elsewhere_refuses_requests_without_the_token(tmp_path):
     with serve_github(tmp_path, host="0.0.0.0") as page:
         token = page.app.guard.access_token
