@@ -494,3 +494,39 @@ def test_a_sync_runs_in_the_background_and_the_tables_answer_queries(tmp_path):
     assert csv.text.startswith('"n"')
     assert bad_sql.status_code == 400
     assert "nowhere" in bad_sql.text
+
+
+def test_a_failed_sync_shows_the_connectors_message_and_never_the_secret(tmp_path):
+    with serve_github(tmp_path) as page, _client(page) as client:
+        client.post(
+            "/connect/github",
+            data={"connection": "gh", "source.repository": REPOSITORY, "source.token": TOKEN},
+        )
+        tables = {
+            "schemas.stargazers.listed": "1",
+            "schemas.stargazers.enabled": "on",
+            "schemas.stargazers.sync_mode": "full_refresh",
+        }
+        for name in (
+            "issues",
+            "pull_requests",
+            "commits",
+            "releases",
+            "workflow_runs",
+            "reviews",
+            "pull_request_reviews",
+        ):
+            tables[f"schemas.{name}.listed"] = "1"
+        client.post("/connections/github/gh/tables", data=tables)
+        # The token is revoked after it was saved: the stored file now holds a wrong one.
+        next(page.secrets.rglob("token")).write_text(WRONG + "\n")
+        location = client.post("/connections/github/gh/sync").headers["location"]
+        with client.stream("GET", location + "/events", timeout=60) as events:
+            for _ in events.iter_lines():
+                pass
+        run_page = client.get(location).text
+
+    assert "failed" in run_page
+    assert "GitHub rejected the token" in run_page
+    assert WRONG not in run_page
+    assert TOKEN not in run_page
