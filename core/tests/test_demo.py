@@ -125,6 +125,7 @@ def test_the_demo_syncs_twice_and_reads_the_tables_back(tmp_path, forge):
         "forge_demo.issues",
         "forge_demo.events",
         "forge_demo.members",
+        "forge_demo.comments",
     }
     # The counts shown are the warehouse's: the same SQL through `headwater query` agrees.
     counted = query(
@@ -194,6 +195,7 @@ def test_ctrl_c_stops_the_servers_and_keeps_the_warehouse_usable(tmp_path, slow_
         "forge_demo.issues",
         "forge_demo.events",
         "forge_demo.members",
+        "forge_demo.comments",
     }
 
 
