@@ -35,14 +35,12 @@ def test_a_new_connector_passes_the_contract_suite_as_generated(scaffolded):
     outcome = run.run("--connector", "acme_books", "-rs")
 
     assert outcome.failed == set(), outcome.messages
-    assert len(outcome.passed) == 33
-    # Nothing of it is skipped but what it has none of: a desc schema, a fan-out schema, and
-    # (until the template declares it) the kit's add_row_at.
+    assert len(outcome.passed) == 34
+    # Nothing of it is skipped but what it has none of: a desc schema and a fan-out schema.
     assert {name for name, result in outcome.outcomes.items() if result == "skipped"} == {
         "test_desc_reads_resume_below_the_earliest_value[acme_books::-]",
         "test_child_rows_carry_parent_fields[acme_books::-]",
         "test_auth_failures_on_children_fail_the_read[acme_books::-]",
-        "test_lower_bounds_are_inclusive[acme_books::records]",
     }
 
 

@@ -412,21 +412,17 @@ class ${camel}Api(Emulator):
         self.now += dt.timedelta(minutes=11)
         return _iso(self.now)
 
-    def _new_record(self) -> None:
+    def _new_record(self, **fields: object) -> None:
         number = len(self.store.rows("records")) + 1
         moment = self._tick()
-        self.store.add(
-            "records",
-            [
-                {
-                    "id": f"rec_{number:05d}",
-                    "name": f"Record {number}",
-                    "status": "active",
-                    "created_at": moment,
-                    "updated_at": moment,
-                }
-            ],
-        )
+        row = {
+            "id": f"rec_{number:05d}",
+            "name": f"Record {number}",
+            "status": "active",
+            "created_at": moment,
+            "updated_at": moment,
+        }
+        self.store.add("records", [{**row, **fields}])
 
     def add_rows(self, schema: str) -> None:
         """Between two syncs: two new records arrive and an old one is updated."""
@@ -434,6 +430,11 @@ class ${camel}Api(Emulator):
         self.store.add("records", [{**oldest, "status": "archived", "updated_at": self._tick()}])
         self._new_record()
         self._new_record()
+
+    def add_row_at(self, schema: str, field: str, value: object) -> None:
+        """A new record whose ``field`` holds exactly ``value``: a read from that watermark
+        must include it (the API's ``updated_since`` is inclusive)."""
+        self._new_record(**{field: value})
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -473,6 +474,7 @@ kit = ContractKit(
         ),
     ],
     add_rows=${camel}Api.add_rows,
+    add_row_at=${camel}Api.add_row_at,
 )
 '''
 
