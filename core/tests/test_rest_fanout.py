@@ -129,7 +129,9 @@ def make(api: Emulator, **runtime_fields) -> RestClient:
     runtime = Runtime(
         transport=emulator_transport(api), clock=clock, sleep=clock.sleep, **runtime_fields
     )
-    return RestClient(ClientConfig(base_url=BASE, retry=RetryPolicy(wait_initial=1, full_jitter=False)), runtime)
+    return RestClient(
+        ClientConfig(base_url=BASE, retry=RetryPolicy(wait_initial=1, full_jitter=False)), runtime
+    )
 
 
 def rows_of(pages) -> list[dict]:
@@ -242,7 +244,14 @@ def test_overrides_give_parent_and_child_their_own_shapes():
 def test_children_are_bounded_by_the_incremental_filter():
     api = Forge(["alpha", "beta"])
     child = ISSUES.evolve(incremental=IncrementalParams(start_param="since"))
-    inputs = SourceInputs(schema_name="issues", start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    # A first incremental read: the start date is its lower bound (a full read has none).
+    inputs = SourceInputs(
+        schema_name="issues",
+        should_use_incremental_field=True,
+        incremental_field="updated_at",
+        incremental_field_type="datetime",
+        start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
 
     rows = rows_of(read_dependent(make(api), REPOS, child, DEPENDENT, inputs=inputs))
 
@@ -280,7 +289,10 @@ def test_a_parent_can_be_skipped_and_reported(failure, policy, caplog):
     )
     client = make(api, progress=Sink())
     client = RestClient(
-        ClientConfig(base_url=BASE, retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False)), client.runtime
+        ClientConfig(
+            base_url=BASE, retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False)
+        ),
+        client.runtime,
     )
 
     with caplog.at_level(logging.WARNING):
@@ -301,7 +313,10 @@ def test_by_default_a_failing_parent_fails_the_read(failure, error):
     api.inject(StatusFailure(status=failure), times=10, path="/orgs/acme/repos/gone")
     client = make(api)
     client = RestClient(
-        ClientConfig(base_url=BASE, retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False)), client.runtime
+        ClientConfig(
+            base_url=BASE, retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False)
+        ),
+        client.runtime,
     )
 
     with pytest.raises(error):
@@ -405,7 +420,9 @@ def test_a_rate_limit_seen_by_one_worker_pauses_the_others():
 
     api = Limited(["r0", "r1"], issues_per_repo=4)
     runtime = Runtime(transport=emulator_transport(api), clock=clock, sleep=sleep, budget=budget)
-    client = RestClient(ClientConfig(base_url=BASE, retry=RetryPolicy(wait_initial=1, full_jitter=False)), runtime)
+    client = RestClient(
+        ClientConfig(base_url=BASE, retry=RetryPolicy(wait_initial=1, full_jitter=False)), runtime
+    )
     dependent = DependentEndpoint(
         parent_name="repos", resolve_param="repo", resolve_field="slug", max_workers=2
     )

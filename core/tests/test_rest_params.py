@@ -16,6 +16,7 @@ from headwater.rest import (
 )
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def inputs(last=None, kind="datetime", *, start_date=None, earliest=None, incremental=True):
@@ -102,6 +103,7 @@ def inputs(last=None, kind="datetime", *, start_date=None, earliest=None, increm
             {"since": "2025-06-01T00:00:00Z"},
         ),
         (IncrementalParams(start_param="since"), inputs(None), {}),
+        # A full refresh reads every row: the start date bounds incremental reads only.
         (
             IncrementalParams(start_param="since"),
             inputs(
@@ -109,7 +111,39 @@ def inputs(last=None, kind="datetime", *, start_date=None, earliest=None, increm
                 incremental=False,
                 start_date=dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
             ),
+            {},
+        ),
+        (
+            IncrementalParams(start_param="created[gte]", end_param="created[lte]"),
+            inputs(None, incremental=False, start_date=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)),
+            {"created[lte]": "2026-03-01T12:00:00Z"},
+        ),
+        # ...unless the endpoint documents a window from the start date on every read.
+        (
+            IncrementalParams(start_param="since", start_date_bounds_every_read=True),
+            inputs(None, incremental=False, start_date=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)),
             {"since": "2025-06-01T00:00:00Z"},
+        ),
+        # A floor is the lower bound of a read without one (an API that takes a pair only).
+        (
+            IncrementalParams(start_param="start", end_param="end", floor=EPOCH),
+            inputs(None, incremental=False, start_date=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)),
+            {"start": "1970-01-01T00:00:00Z", "end": "2026-03-01T12:00:00Z"},
+        ),
+        (
+            IncrementalParams(start_param="start", end_param="end", floor=EPOCH),
+            inputs(None),
+            {"start": "1970-01-01T00:00:00Z", "end": "2026-03-01T12:00:00Z"},
+        ),
+        (
+            IncrementalParams(start_param="start", floor=EPOCH),
+            inputs(None, start_date=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)),
+            {"start": "2025-06-01T00:00:00Z"},
+        ),
+        (
+            IncrementalParams(start_param="start", floor=EPOCH, lookback=dt.timedelta(days=1)),
+            inputs(dt.datetime(2026, 1, 2, tzinfo=dt.UTC)),
+            {"start": "2026-01-01T00:00:00Z"},
         ),
         (
             IncrementalParams(start_param="start", end_param="end"),

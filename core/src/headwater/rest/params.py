@@ -105,11 +105,14 @@ def _lookback(value: dt.timedelta | float) -> dt.timedelta | float:
 class IncrementalParams:
     """How an endpoint filters by its incremental field.
 
-    ``start_param`` receives the lower bound: the watermark of an incremental sync, else
-    the configured start date; no bound, no parameter. ``end_param`` (optional) receives the
-    upper bound: now, or for a ``desc`` endpoint resuming an unfinished read, the earliest
-    value it reached. ``lookback`` (a timedelta, or a number for integer fields) is taken
-    off the lower bound; ``clamp_to_now`` keeps bounds from lying in the future.
+    ``start_param`` receives the lower bound: the watermark of an incremental sync; on the
+    first incremental read (no watermark yet) the configured start date; else ``floor``; no
+    bound, no parameter. A full refresh reads every row: the start date does not bound it,
+    unless ``start_date_bounds_every_read`` says the endpoint documents otherwise.
+    ``end_param`` (optional) receives the upper bound: now, or for a ``desc`` endpoint
+    resuming an unfinished read, the earliest value it reached. ``lookback`` (a timedelta, or
+    a number for integer fields) is taken off the lower bound; ``clamp_to_now`` keeps bounds
+    from lying in the future.
 
     ``in_request=False`` is for an API that sorts by the field but cannot filter by it
     (GitHub's pull requests): the bounds are not sent, the reader applies them to the rows
@@ -127,13 +130,29 @@ class IncrementalParams:
     clamp_to_now: bool = True
     in_request: bool = True
     """.. versionadded:: 0.1"""
+    start_date_bounds_every_read: bool = False
+    """The configured start date bounds every read of this endpoint, full refreshes included,
+    not only the first incremental one: for an endpoint whose rows are a window from the start
+    date by design (Sentry's project events). Document it where the endpoint is documented.
+
+    .. versionadded:: 0.2
+    """
+    floor: Any = None
+    """The lower bound of a read that has no other (a full refresh, or a first incremental
+    read without a start date), sent as is: for an API that takes a window only as a pair
+    (Sentry's ``start`` with ``end``), the earliest value it can hold, such as the Unix epoch.
+    ``None``: such a read sends no lower bound.
+
+    .. versionadded:: 0.2
+    """
 
 
 @attrs.frozen(kw_only=True)
 class Bounds:
     """The bounds of one incremental read, as values of the field (before formatting).
 
-    ``lower`` is inclusive (the watermark less the lookback, or the start date); ``upper``
+    ``lower`` is inclusive (the watermark less the lookback, the start date of a first
+    incremental read, or the endpoint's floor); ``upper``
     is now, or the earliest value an unfinished newest-first read reached, and ``resumed``
     says which. ``None``: no such bound.
 
@@ -154,21 +173,32 @@ def incremental_bounds(
 ) -> Bounds:
     """The bounds of one read, from ``spec`` and the host's ``inputs``.
 
+    The start date bounds an incremental read that has no watermark yet; a full refresh
+    (``should_use_incremental_field`` false) reads every row, so it is not bounded by the
+    start date unless ``spec.start_date_bounds_every_read``.
+
+    .. versionchanged:: 0.2
+       A full refresh is no longer bounded by the start date; ``spec.floor`` bounds a read
+       that has no other lower bound.
+
     .. versionadded:: 0.1
     """
     if spec is None or inputs is None:
         return Bounds()
     sort_mode = SortMode(sort_mode)
     kind = inputs.incremental_field_type
+    incremental = inputs.should_use_incremental_field
     lower: Any = None
-    if inputs.should_use_incremental_field and inputs.db_incremental_field_last_value is not None:
+    if incremental and inputs.db_incremental_field_last_value is not None:
         lower = _parse(inputs.db_incremental_field_last_value, kind)
-    elif inputs.start_date is not None:
+    elif inputs.start_date is not None and (incremental or spec.start_date_bounds_every_read):
         lower = inputs.start_date
     if lower is not None:
         lower = _minus(lower, spec.lookback)
         if spec.clamp_to_now:
             lower = _clamp(lower, now, kind)
+    elif spec.floor is not None:
+        lower = spec.floor
     upper: Any = None
     resumed = False
     if spec.end_param is not None or not spec.in_request:
