@@ -94,7 +94,9 @@ def client_credentials(**overrides) -> OAuth2ClientCredentials:
 def make(api: OAuthApi, auth, *, retry: RetryPolicy | None = None):
     clock = ManualClock()
     runtime = Runtime(transport=emulator_transport(api), clock=clock, sleep=clock.sleep)
-    config = ClientConfig(base_url=BASE, auth=auth, retry=retry or RetryPolicy(wait_initial=1, full_jitter=False))
+    config = ClientConfig(
+        base_url=BASE, auth=auth, retry=retry or RetryPolicy(wait_initial=1, full_jitter=False)
+    )
     return RestClient(config, runtime), clock
 
 
@@ -241,7 +243,9 @@ def test_a_flaky_token_endpoint_is_retried():
 def test_a_token_endpoint_that_stays_down_is_transient_not_configuration():
     api = OAuthApi()
     api.inject(StatusFailure(status=503), times=10, path="/oauth/token")
-    client, _ = make(api, client_credentials(), retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False))
+    client, _ = make(
+        api, client_credentials(), retry=RetryPolicy(attempts=2, wait_initial=1, full_jitter=False)
+    )
 
     with pytest.raises(ServerError, match="OAuth2 token endpoint") as caught:
         client.get_json("/items")
