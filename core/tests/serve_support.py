@@ -27,12 +27,16 @@ GITHUB_SRC = ROOT / "plugins" / "connector-github" / "src"
 
 
 def github_registry() -> Registry:
+    """GitHub from plugins/, and a plugin that cannot be imported (shown as a load problem)."""
     if str(GITHUB_SRC) not in sys.path:
         sys.path.insert(0, str(GITHUB_SRC))
-    entry = importlib.metadata.EntryPoint(
-        name="github", value="connector_github", group="headwater"
-    )
-    return Registry([entry], environ={})
+    entries = [
+        importlib.metadata.EntryPoint(name="github", value="connector_github", group="headwater"),
+        importlib.metadata.EntryPoint(
+            name="broken", value="connector_that_is_not_there", group="headwater"
+        ),
+    ]
+    return Registry(entries, environ={})
 
 
 def write_github_dist(site: Path) -> dict[str, str]:

@@ -316,14 +316,6 @@ def _client(page):
 
 def test_the_catalog_lists_connectors_and_load_problems(tmp_path):
     with serve_github(tmp_path) as page:
-        page.app.registry._problems.append(  # a broken plugin, as discovery records one
-            __import__("headwater.discovery", fromlist=["LoadProblem"]).LoadProblem(
-                plugin="broken",
-                distribution="connector-broken",
-                version="0.1",
-                reason="ImportError: no module named nope",
-            )
-        )
         html = httpx.get(page.url + "/").text
         icon = httpx.get(page.url + "/icons/github.svg")
 
@@ -332,8 +324,9 @@ def test_the_catalog_lists_connectors_and_load_problems(tmp_path):
     assert "Engineering" in html
     assert "alpha" in html
     assert "docs.github.com" in html
-    assert "connector-broken 0.1" in html
-    assert "no module named nope" in html
+    problems = html[html.index('id="load-problems"') :]
+    assert "broken" in problems
+    assert "connector_that_is_not_there" in problems
     assert icon.status_code == 200
     assert icon.headers["content-type"] == "image/svg+xml"
 
@@ -530,3 +523,40 @@ def test_a_failed_sync_shows_the_connectors_message_and_never_the_secret(tmp_pat
     assert "GitHub rejected the token" in run_page
     assert WRONG not in run_page
     assert TOKEN not in run_page
+
+
+def test_editing_keeps_a_stored_secret_left_empty(tmp_path):
+    with serve_github(tmp_path) as page, _client(page) as client:
+        form = {"connection": "gh", "source.repository": REPOSITORY, "source.token": TOKEN}
+        client.post("/connect/github", data=form)
+        before = (page.configs / "github" / "gh.toml").read_text()
+        edit_page = client.get("/connect/github?connection=gh").text
+        edited = client.post(
+            "/connect/github",
+            data={
+                **form,
+                "editing": "1",
+                "source.token": "",
+                "source.repository": "octo-org/other",
+            },
+        )
+        after = tomllib.loads((page.configs / "github" / "gh.toml").read_text())
+
+    assert "A value is stored" in edit_page
+    assert TOKEN not in edit_page
+    assert edited.status_code == 303
+    assert after["source"]["repository"] == "octo-org/other"
+    assert after["source"]["token"] == tomllib.loads(before)["source"]["token"]
+
+
+def test_the_cli_imports_the_server_only_when_serving():
+    code = (
+        "import sys; from headwater.cli import main\n"
+        "import headwater.cli.commands\n"
+        "print(sorted(m for m in sys.modules if m.startswith('headwater.serve')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "['headwater.serve', 'headwater.serve.command']"

@@ -166,8 +166,9 @@ class App:
 
     def catalog(self, request: Request) -> Response:
         cards = []
+        connectors = self.registry.connectors()  # loads every plugin, so problems are known
         problems = list(self.registry.problems)
-        for connector in self.registry.connectors():
+        for connector in connectors:
             try:
                 meta = connector.load_source().get_source_config()
             except Exception as error:  # shown on the page with the others, never fatal
