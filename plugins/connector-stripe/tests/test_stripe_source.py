@@ -216,3 +216,58 @@ def test_a_lasting_server_error_in_the_check_is_reported_as_unreachable():
     assert not ok
     assert "could not be reached" in message
     assert "503" in message
+
+
+# --- what `headwater sync` prints (issue 16, item 7) -------------------------------------------
+
+
+def _sync_cli(tmp_path, monkeypatch, api, key, account=None):
+    """`headwater sync stripe` in process, its requests going to ``api``."""
+    from click.testing import CliRunner
+
+    import headwater.runtime
+    from headwater.cli.app import cli
+
+    # The command builds its own Runtime; this one reaches the emulator instead of Stripe.
+    monkeypatch.setattr(headwater.runtime, "Runtime", lambda **fields: kit.runtime(api, **fields))
+    path = tmp_path / "stripe.toml"
+    extra = f'account_id = "{account}"\n' if account else ""
+    path.write_text(f'[source]\nsecret_key = "{key}"\n{extra}')
+    arguments = ["sync", "stripe", "-c", str(path), "-w", str(tmp_path / "w"), "-s", "customers"]
+    return CliRunner().invoke(cli, arguments)
+
+
+@pytest.mark.parametrize(
+    ("key", "account", "says", "stripe_says"),
+    [
+        (
+            "sk_test_51SomeoneElsesKey9999",
+            None,
+            "Stripe rejected the secret key: copy a current key from Developers > API keys",
+            "Invalid API Key provided",
+        ),
+        (
+            RESTRICTED_KEY,
+            None,
+            "restricted key lacks a read permission this table needs",
+            "rak_customer_read",
+        ),
+        (
+            SECRET_KEY,
+            "acct_9Unknown",
+            "may not act for the configured connected account: check `account_id`",
+            "does not have access to account",
+        ),
+    ],
+)
+def test_a_sync_that_is_refused_prints_the_connector_s_message(
+    tmp_path, monkeypatch, key, account, says, stripe_says
+):
+    result = _sync_cli(tmp_path, monkeypatch, StripeApi(), key, account)
+
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("customers: failed:")]
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0]
+    assert stripe_says in lines[0]
+    assert key[-12:] not in result.output + result.stderr
