@@ -9,12 +9,13 @@ import threading
 import time
 from urllib.parse import unquote
 
+import attrs
 import httpx
 import pytest
 
 from headwater import ManualClock, ProgressKind, RequestBudget, Runtime, SourceInputs
 from headwater.emulator import Emulator, StatusFailure, emulator_transport, json_response
-from headwater.errors import NotFoundError, ServerError
+from headwater.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ServerError
 from headwater.rest import (
     ClientConfig,
     CursorPaginator,
@@ -303,6 +304,52 @@ def test_a_parent_can_be_skipped_and_reported(failure, policy, caplog):
     assert "skipped repos 'gone'" in caplog.text
     messages = [e.detail for e in events if e.kind is ProgressKind.MESSAGE]
     assert messages == [f"skipped repos 'gone' (HTTP {failure.status})"]
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(403, PermissionDeniedError), (401, AuthenticationError)],
+    ids=["403", "401"],
+)
+def test_a_skippable_auth_failure_on_every_parent_fails_the_read(status, error):
+    # A token without the scope for the children: every parent answers 403, and skipping
+    # them all would write an empty table without a word.
+    api = Forge(["alpha", "beta", "gamma"])
+    api.inject(StatusFailure(status=status), times=10, path="/orgs/acme/repos/alpha")
+    api.inject(StatusFailure(status=status), times=10, path="/orgs/acme/repos/beta")
+    api.inject(StatusFailure(status=status), times=10, path="/orgs/acme/repos/gamma")
+    dependent = attrs.evolve(
+        DEPENDENT, parent_errors=ParentErrorPolicy(skip_statuses=[401, 403, 404])
+    )
+    skipped = []
+
+    with pytest.raises(error) as raised:
+        rows_of(read_dependent(make(api), REPOS, ISSUES, dependent, on_skip=skipped.append))
+
+    message = str(raised.value)
+    assert f"every one of the 3 repos answered HTTP {status} for its issues" in message
+    assert "check the credentials' access (scopes, roles) to issues" in message
+    assert len(skipped) == 3
+
+
+def test_an_auth_failure_on_some_parents_still_skips_them():
+    api = Forge(["alpha", "hidden", "gamma"])
+    api.inject(StatusFailure(status=403), times=10, path="/orgs/acme/repos/hidden")
+    dependent = attrs.evolve(DEPENDENT, parent_errors=ParentErrorPolicy(skip_statuses=[403]))
+
+    rows = rows_of(read_dependent(make(api), REPOS, ISSUES, dependent))
+
+    assert {row["repo_id"] for row in rows} == {100, 102}
+
+
+def test_not_found_on_every_parent_is_still_skipped():
+    # 404: each parent gone (deleted meanwhile), not a missing permission.
+    api = Forge(["alpha", "beta"])
+    api.inject(StatusFailure(status=404), times=10, path="/orgs/acme/repos/alpha")
+    api.inject(StatusFailure(status=404), times=10, path="/orgs/acme/repos/beta")
+    dependent = attrs.evolve(DEPENDENT, parent_errors=ParentErrorPolicy(skip_statuses=[404]))
+
+    assert rows_of(read_dependent(make(api), REPOS, ISSUES, dependent)) == []
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 import orjson
 
-from headwater.errors import HTTPStatusError, ResponseFormatError, ServerError
+from headwater.errors import ErrorKind, HTTPStatusError, ResponseFormatError, ServerError
 from headwater.rest.endpoint import Endpoint, ParamValue, query_value
 from headwater.rest.paths import fill_path, placeholders
 from headwater.rest.reader import PageReader
@@ -56,6 +56,9 @@ __all__ = [
     "parent_columns",
     "read_dependent",
 ]
+
+# A skipped parent refused for these reasons may mean the credentials reach no parent at all.
+_ACCESS_KINDS = frozenset({ErrorKind.AUTHENTICATION, ErrorKind.PERMISSION})
 
 
 def _optional_selector(value: str | Selector | None) -> Selector | None:
@@ -106,7 +109,8 @@ class ParentErrorPolicy:
     ``skip_statuses`` (typically ``{403, 404}``) are skipped at once; with
     ``skip_server_errors`` a 5xx that persisted through every retry is skipped too. Skipped
     parents are logged, sent to the progress sink and passed to ``on_skip``. The default
-    skips nothing.
+    skips nothing. When every parent of a read is skipped for a 401 or 403, the read fails
+    with that error instead (the credentials reach none of the children).
 
     .. versionadded:: 0.1
     """
@@ -321,13 +325,35 @@ def read_dependent(
             )
             if on_skip is not None:
                 on_skip(skipped)
+            refused = error if error.kind in _ACCESS_KINDS else None
+            yield _ChildPage(key=key, rows=None, resume=None, done=True, refused=refused)
+            return
         yield _ChildPage(key=key, rows=None, resume=None, done=True)
 
+    resumed = bool(position.done or position.open)
+    ended = 0
+    refused: list[HTTPStatusError] = []
     for page in parallel_chain(parents(), children, max_workers=dependent.max_workers):
         if page.rows:
             yield page.rows
+        if page.rows is None:
+            ended += 1
+            if page.refused is not None:
+                refused.append(page.refused)
         position.advance(page)
         yield ResumePoint(position.state())
+    if refused and len(refused) == ended and not resumed:
+        # Every parent refused: not some hidden parents but credentials without access to
+        # the children at all. Skipping them all would write an empty table without a word.
+        last = refused[-1]
+        raise type(last)(
+            f"every one of the {ended} {dependent.parent_name} answered HTTP {last.status} for"
+            f" its {child.name}; check the credentials' access (scopes, roles) to"
+            f" {child.name}. Last: {last}",
+            status=last.status or 0,
+            url=last.url,
+            body_excerpt=last.body_excerpt,
+        )
 
 
 @attrs.frozen
@@ -339,6 +365,8 @@ class _ChildPage:
     rows: list[dict[str, Any]] | None
     resume: dict[str, Any] | None
     done: bool
+    refused: HTTPStatusError | None = None
+    """Set on the end of a parent skipped because the API refused access (401, 403)."""
 
 
 class _FanOutPosition:
