@@ -50,6 +50,94 @@ def write_github_dist(site: Path) -> dict[str, str]:
     return {"PYTHONPATH": f"{site}:{GITHUB_SRC}", "HEADWATER_LOAD_CONNECTORS": "github"}
 
 
+EVERY_FIELD_INIT = """
+from headwater import CONTRACT_MAJOR, SourceSpec, hookimpl
+
+
+@hookimpl
+def register_sources():
+    return [SourceSpec(
+        source_type="every_field",
+        contract_major=CONTRACT_MAJOR,
+        label="Every field",
+        load="connector_every_field.source:EveryFieldSource",
+        release_status="beta",
+    )]
+"""
+
+EVERY_FIELD_SOURCE = """
+from headwater import (
+    FileUploadField, NumberField, SecretField, SelectField, SelectOption, Source, SourceConfig,
+    SourceResponse, SourceSchema, SwitchGroupField, TextField,
+)
+
+
+class EveryFieldSource(Source):
+    source_type = "every_field"
+
+    def get_source_config(self):
+        return SourceConfig(
+            label="Every field",
+            caption="A form with one field of each kind.",
+            category="Testing",
+            release_status="beta",
+            fields=[
+                TextField(name="account", label="Account", caption="Your account's name.",
+                          placeholder="acme"),
+                TextField(name="email", label="Email", kind="email", required=False),
+                TextField(name="notes", label="Notes", kind="textarea", required=False),
+                SecretField(name="api_key", label="API key"),
+                NumberField(name="page_size", label="Page size", minimum=1, maximum=100,
+                            default=50),
+                SelectField(name="region", label="Region", options=[
+                    SelectOption(value="us", label="US"), SelectOption(value="eu", label="EU")]),
+                SelectField(name="auth", label="Sign in with", options=[
+                    SelectOption(value="key", label="A key",
+                                 fields=[SecretField(name="key", label="Key")]),
+                    SelectOption(value="basic", label="A user name",
+                                 fields=[TextField(name="user", label="User")]),
+                ]),
+                SwitchGroupField(name="proxy", label="Use a proxy", fields=[
+                    TextField(name="url", label="Proxy URL", kind="url")]),
+                FileUploadField(name="service_account", label="Service account", accept=".json",
+                                required=False),
+            ],
+        )
+
+    def validate_credentials(self, config, runtime):
+        if config.api_key.reveal() == "good":
+            return True, None
+        return False, "the API key was rejected"
+
+    def get_schemas(self, config, runtime):
+        return [SourceSchema(name="things")]
+
+    def source_for_pipeline(self, config, inputs, runtime):
+        return SourceResponse(name=inputs.schema_name, items=lambda: iter(()))
+"""
+
+
+def every_field_registry(site: Path) -> Registry:
+    """A connector with a field of each kind, written into ``site`` (put on sys.path)."""
+    from headwater.config import render_config_module
+    from headwater.discovery import import_path
+
+    package = site / "connector_every_field"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(EVERY_FIELD_INIT)
+    (package / "source.py").write_text(EVERY_FIELD_SOURCE)
+    if str(site) not in sys.path:
+        sys.path.insert(0, str(site))
+    entry = importlib.metadata.EntryPoint(
+        name="every_field", value="connector_every_field", group="headwater"
+    )
+    registry = Registry([entry], environ={})
+    connector = registry.connector("every_field")
+    meta = import_path(connector.spec.load)().get_source_config()
+    (package / "_config.py").write_text(render_config_module(connector.spec, meta))
+    return registry
+
+
 @attrs.frozen(kw_only=True)
 class Page:
     url: str
@@ -61,7 +149,13 @@ class Page:
 
 
 @contextlib.contextmanager
-def serve_github(tmp_path: Path, *, host: str = "127.0.0.1", delay: float = 0.0) -> Iterator[Page]:
+def serve_github(
+    tmp_path: Path,
+    *,
+    host: str = "127.0.0.1",
+    delay: float = 0.0,
+    registry: Registry | None = None,
+) -> Iterator[Page]:
     """The page on a free port, its connector's requests sent to GitHub's emulator (answering
     each request after ``delay`` seconds, so a sync lasts long enough to be watched)."""
     from headwater.emulator import EmulatorServer
@@ -70,8 +164,8 @@ def serve_github(tmp_path: Path, *, host: str = "127.0.0.1", delay: float = 0.0)
     from headwater.serve.security import Guard
     from headwater.serve.server import PageServer
 
-    registry = github_registry()
-    kit = registry.connector("github").load_kit()
+    kit = github_registry().connector("github").load_kit()
+    registry = registry or github_registry()
     handler = kit.emulator()
     if delay:
         handler = _slowed(handler, delay)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_support import serve_github
+from serve_support import every_field_registry, serve_github
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -89,12 +89,70 @@ def _wait(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _screens(tmp_path: Path) -> Path:
+    screens = tmp_path / "screenshots"
+    screens.mkdir(exist_ok=True)
+    print(f"screenshots: {screens} (copied to {SCREENS_COPY})")
+    return screens
+
+
+def _copy_screens(screens: Path) -> None:
+    SCREENS_COPY.mkdir(parents=True, exist_ok=True)
+    for picture in screens.glob("*.png"):
+        shutil.copy2(picture, SCREENS_COPY / picture.name)
+
+
+def test_a_form_of_every_field_kind_in_a_browser(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    screens = _screens(tmp_path)
+
+    def find(css: str) -> Any:
+        return browser.find_element(By.CSS_SELECTOR, css)
+
+    def problems(path: str) -> str:
+        return str(find(f'ul.problems[data-for="{path}"]').text)
+
+    try:
+        registry = every_field_registry(tmp_path / "site")
+        with serve_github(tmp_path, registry=registry) as page:
+            browser.set_window_size(1280, 1900)  # the whole form in one picture
+            browser.get(page.url + "/connect/every_field")
+            assert find("#source\\.api_key").get_attribute("type") == "password"
+            assert find("#source\\.page_size").get_attribute("value") == "50"
+            assert find("#source\\.service_account").get_attribute("type") == "file"
+            # An option's sub-fields show when it is chosen; a switch opens its group.
+            assert find("#source\\.auth\\.key").is_displayed()
+            assert not find("#source\\.auth\\.user").is_displayed()
+            Select(find("#source\\.auth\\.selection")).select_by_value("basic")
+            _wait(lambda: find("#source\\.auth\\.user").is_displayed(), "the user field")
+            assert not find("#source\\.auth\\.key").is_displayed()
+            assert not find("#source\\.proxy\\.url").is_displayed()
+            find("#source\\.proxy").click()
+            _wait(lambda: find("#source\\.proxy\\.url").is_displayed(), "the proxy group")
+            browser.save_screenshot(str(screens / "08-every-field-form.png"))
+
+            # Check with mistakes: each message under its field, with the CLI's path.
+            find("#source\\.page_size").clear()
+            find("#source\\.page_size").send_keys("500")
+            find("#source\\.proxy\\.url").send_keys("not a url")
+            find("#check").click()
+            _wait(lambda: problems("$.source.account"), "the problems")
+            assert problems("$.source.account") == "must not be empty @ $.source.account"
+            assert problems("$.source.page_size") == "must be at most 100 @ $.source.page_size"
+            assert "@ $.source.proxy.url" in problems("$.source.proxy.url")
+            assert "@ $.source.auth.user" in problems("$.source.auth.user")
+            assert problems("$.source.region") == ""
+            browser.save_screenshot(str(screens / "09-every-field-problems.png"))
+    finally:
+        _copy_screens(screens)
+
+
 def test_connect_github_sync_and_query_in_a_browser(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    screens = tmp_path / "screenshots"
-    screens.mkdir()
-    print(f"screenshots: {screens} (copied to {SCREENS_COPY})")
+    screens = _screens(tmp_path)
 
     def shot(name: str) -> None:
         browser.save_screenshot(str(screens / f"{name}.png"))
@@ -183,6 +241,4 @@ def test_connect_github_sync_and_query_in_a_browser(browser, tmp_path):
             shot("07-query")
             assert TOKEN not in browser.page_source
     finally:
-        SCREENS_COPY.mkdir(parents=True, exist_ok=True)
-        for picture in screens.glob("*.png"):
-            shutil.copy2(picture, SCREENS_COPY / picture.name)
+        _copy_screens(screens)
