@@ -560,3 +560,47 @@ def test_the_cli_imports_the_server_only_when_serving():
     )
 
     assert result.stdout.strip() == "['headwater.serve', 'headwater.serve.command']"
+
+
+def _synced_stargazers(client: httpx.Client) -> str:
+    """Save a GitHub connection `gh` syncing stargazers only, sync it; the run's page path."""
+    form = {"connection": "gh", "source.repository": REPOSITORY, "source.token": TOKEN}
+    client.post("/connect/github", data=form)
+    client.post(
+        "/connections/github/gh/tables",
+        data={
+            "schemas.stargazers.listed": "1",
+            "schemas.stargazers.enabled": "on",
+            "schemas.stargazers.sync_mode": "full_refresh",
+            "schemas.issues.listed": "1",
+            "schemas.pull_requests.listed": "1",
+            "schemas.commits.listed": "1",
+            "schemas.releases.listed": "1",
+            "schemas.workflow_runs.listed": "1",
+            "schemas.pull_request_reviews.listed": "1",
+        },
+    )
+    location = client.post("/connections/github/gh/sync").headers["location"]
+    with client.stream("GET", location + "/events", timeout=60) as events:
+        for _ in events.iter_lines():
+            pass
+    return str(location)
+
+
+def test_the_list_of_runs_survives_a_restart(tmp_path):
+    with serve_github(tmp_path) as page, _client(page) as client:
+        first = _synced_stargazers(client)
+        history = page.configs / ".headwater-runs.jsonl"
+    with history.open("a") as file:
+        file.write('{"id": 7, "cut short\n')  # a line a crash left half written
+    with serve_github(tmp_path) as page, _client(page) as client:
+        runs = client.get("/runs").text
+        shown = client.get(first).text
+        second = client.post("/connections/github/gh/sync").headers["location"]
+
+    assert first == "/runs/1"
+    assert 'href="/runs/1"' in runs
+    assert "succeeded" in runs
+    assert "1 of 1 tables synced, 150 rows written" in shown
+    assert second == "/runs/2"
+    assert TOKEN not in history.read_text()

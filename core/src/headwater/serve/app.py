@@ -36,12 +36,14 @@ if TYPE_CHECKING:
     from headwater.runtime import Runtime
     from headwater.sources import Source, SourceConfig
 
-__all__ = ["App", "Request", "Response"]
+__all__ = ["RUN_HISTORY", "App", "Request", "Response"]
 
 _log = logging.getLogger("headwater.serve")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 _SHOWN_ROWS = 500
+RUN_HISTORY = ".headwater-runs.jsonl"
+"""The file in the connections folder that keeps the list of runs across restarts."""
 
 
 @attrs.frozen(kw_only=True)
@@ -96,7 +98,7 @@ class App:
         self.secrets = SecretFiles(secrets_dir)
         self.warehouse = warehouse
         self.guard = guard
-        self.runs = RunBoard()
+        self.runs = RunBoard(configs_dir / RUN_HISTORY)
         self._runtime_factory = runtime_factory
 
     # --- plumbing ------------------------------------------------------------------------------

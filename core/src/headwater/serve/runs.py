@@ -8,7 +8,9 @@ failure of one schema is shown in the connector's own words
 :class:`~headwater.display.Redactor` holding the config's secrets, and the run goes on with
 the next schema, as the CLI does.
 
-Runs are kept in memory, newest first, for the life of the server process.
+Runs are listed newest first. Each finished run is appended to a history file (one JSON object
+per line: what the page shows of it, never a secret), so the list survives a restart; the
+newest :data:`KEPT_RUNS` are read back.
 
 .. versionadded:: 0.2
 """
@@ -17,9 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -31,7 +36,10 @@ if TYPE_CHECKING:
     from headwater.runtime import Runtime
     from headwater.sources import Source, SourceSchema
 
-__all__ = ["Run", "RunBoard", "SchemaResult"]
+__all__ = ["KEPT_RUNS", "Run", "RunBoard", "SchemaResult"]
+
+KEPT_RUNS = 200
+"""How many finished runs are read back from the history file at start-up."""
 
 _log = logging.getLogger("headwater.serve")
 
@@ -63,6 +71,8 @@ class Run:
     results: list[SchemaResult] = attrs.field(factory=list)
     error: str = ""
     """Why the run could not start syncing at all (a rejected config, the API unreachable)."""
+    final: dict[str, Any] | None = None
+    """The last snapshot, kept once the run is over (and read back from the history)."""
 
     @property
     def done(self) -> bool:
@@ -81,6 +91,8 @@ class Run:
 
     def snapshot(self) -> dict[str, Any]:
         """What the page's live table shows, as JSON-ready data."""
+        if self.final is not None:
+            return self.final
         return {
             "id": self.id,
             "status": self.status,
@@ -115,12 +127,37 @@ class SyncJob:
 
 
 class RunBoard:
-    """Starts runs in threads and remembers them."""
+    """Starts runs in threads and remembers them, in ``history`` too when given."""
 
-    def __init__(self) -> None:
+    def __init__(self, history: Path | None = None) -> None:
         self._runs: dict[int, Run] = {}
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._history = history
+        for run in _read_history(history)[-KEPT_RUNS:]:
+            self._runs[run.id] = run
+        self._ids = itertools.count(max(self._runs, default=0) + 1)
+
+    def _finished(self, run: Run) -> None:
+        if self._history is None:
+            return
+        record = {
+            "id": run.id,
+            "source_type": run.source_type,
+            "connection": run.connection,
+            "schemas": list(run.schemas),
+            "started": run.started.isoformat(),
+            "finished": run.finished.isoformat() if run.finished else None,
+            "error": run.error,
+            "results": [attrs.asdict(result) for result in run.results],
+            "final": run.final,
+        }
+        try:
+            with self._lock:
+                self._history.parent.mkdir(parents=True, exist_ok=True)
+                with self._history.open("a", encoding="utf-8") as file:
+                    file.write(json.dumps(record) + "\n")
+        except OSError as error:
+            _log.warning("could not record run %d in %s: %s", run.id, self._history, error)
 
     def get(self, run_id: int) -> Run | None:
         with self._lock:
@@ -157,7 +194,10 @@ class RunBoard:
             self._runs[run.id] = run
         runtime = attrs.evolve(job.runtime, progress=tally)
         thread = threading.Thread(
-            target=_execute, args=(run, job, runtime), name=f"headwater-run-{run.id}", daemon=True
+            target=_execute,
+            args=(run, job, runtime, self._finished),
+            name=f"headwater-run-{run.id}",
+            daemon=True,
         )
         thread.start()
         if wait:
@@ -165,7 +205,7 @@ class RunBoard:
         return run
 
 
-def _execute(run: Run, job: SyncJob, runtime: Runtime) -> None:
+def _execute(run: Run, job: SyncJob, runtime: Runtime, finished: Callable[[Run], None]) -> None:
     from headwater.display import Redactor
     from headwater.errors import HeadwaterError, user_message
     from headwater.sync import sync_schema
@@ -207,6 +247,42 @@ def _execute(run: Run, job: SyncJob, runtime: Runtime) -> None:
         _log.error("run %d failed: %s", run.id, run.error)
     finally:
         run.finished = dt.datetime.now(dt.UTC)
+        run.final = run.snapshot()
+        finished(run)
+
+
+def _read_history(path: Path | None) -> list[Run]:
+    """The runs recorded in ``path``, oldest first; lines that do not read are skipped."""
+    from headwater.display import ProgressTally
+
+    if path is None:
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    runs = []
+    for line in lines:
+        try:
+            data = json.loads(line)
+            schemas = tuple(str(name) for name in data["schemas"])
+            runs.append(
+                Run(
+                    id=int(data["id"]),
+                    source_type=str(data["source_type"]),
+                    connection=str(data["connection"]),
+                    schemas=schemas,
+                    started=dt.datetime.fromisoformat(data["started"]),
+                    finished=dt.datetime.fromisoformat(data["finished"]),
+                    tally=ProgressTally(schemas, monotonic=time.monotonic),
+                    results=[SchemaResult(**result) for result in data["results"]],
+                    error=str(data["error"]),
+                    final=data["final"],
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by a crash, or from another version
+    return sorted(runs, key=lambda run: run.id)
 
 
 def schemas_to_sync(
