@@ -13,6 +13,7 @@ from connector_stripe._config import StripeConfig
 from connector_stripe.source import StripeSource
 from connector_stripe.testing import (
     CONNECTED_ACCOUNT,
+    EMBEDDED,
     OBJECTS,
     RESTRICTED_KEY,
     SECRET_KEY,
@@ -21,7 +22,7 @@ from connector_stripe.testing import (
     kit,
     rate_limited,
 )
-from headwater import ManualClock, SourceInputs
+from headwater import ManualClock, ResumePoint, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
 from headwater.emulator import StatusFailure, TimeoutFailure
 from headwater.errors import (
@@ -50,7 +51,7 @@ def read(api, schema, clock=None, cfg=None, **inputs):
     clock = clock or ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
     response = stripe.response(cfg or config(), SourceInputs(schema_name=schema, **inputs), runtime)
-    return [row for page in response.items() for row in page]
+    return [row for page in response.items() if isinstance(page, list) for row in page]
 
 
 def incremental(last=None, earliest=None):
@@ -224,7 +225,96 @@ def test_a_malformed_bound_is_refused_by_the_api_as_stripe_says():
     )
 
 
-# --- failures ----------------------------------------------------------------------------------
+# --- nested lists: invoice lines and subscription items ---------------------------------------
+
+
+NESTED = [
+    # table, parent list, parent column, embedded field, sub-list path of a parent
+    ("invoice_lines", "invoices", "invoice_id", "lines", "/v1/invoices/{}/lines"),
+    ("subscription_items", "subscriptions", "subscription_id", "items", "/v1/subscription_items"),
+]
+
+
+@pytest.mark.parametrize(("table", "parent", "column", "field", "path"), NESTED)
+def test_every_entry_of_a_nested_list_is_read_beyond_the_embedded_page(
+    table, parent, column, field, path
+):
+    api = StripeApi()
+    parents = api.store.rows(parent)
+    cut = [row for row in parents if row[field]["has_more"]]
+    assert cut, "the emulator embeds a truncated list for some parents"
+
+    rows = read(api, table)
+
+    expected = {
+        (row["id"], entry_id)
+        for row in parents
+        for entry_id in (e["id"] for e in api.store.rows(_entries(table, row["id"])))
+    }
+    assert {(row[column], row["id"]) for row in rows} == expected
+    assert len(rows) == len(expected)  # each entry once
+    longest = cut[0]
+    mine = [row for row in rows if row[column] == longest["id"]]
+    assert len(mine) == len(api.store.rows(_entries(table, longest["id"]))) > EMBEDDED
+
+
+@pytest.mark.parametrize(("table", "parent", "column", "field", "path"), NESTED)
+def test_only_a_truncated_nested_list_costs_a_request_and_it_starts_after_the_embedded_page(
+    table, parent, column, field, path
+):
+    api = StripeApi()
+    cut = [row for row in api.store.rows(parent) if row[field]["has_more"]]
+
+    read(api, table)
+
+    parent_path = f"/v1/{parent}"
+    lists = [r for r in api.requests if r.url.path == parent_path]
+    rest = [r for r in api.requests if r.url.path != parent_path]
+    assert len(lists) == 2  # the parent list, 100 a page
+    assert len(rest) == len(cut)
+    for request, row in zip(rest, cut[::-1], strict=True):  # parents come newest first
+        if "{}" in path:
+            assert request.url.path == path.format(row["id"])
+        else:
+            assert request.url.params["subscription"] == row["id"]
+        assert request.url.params["starting_after"] == row[field]["data"][-1]["id"]
+        assert request.url.params["limit"] == "100"
+
+
+def test_subscription_items_of_canceled_subscriptions_are_read_too():
+    api = StripeApi()
+
+    rows = read(api, "subscription_items")
+
+    canceled = {row["id"] for row in api.store.rows("subscriptions") if row["status"] == "canceled"}
+    assert canceled
+    assert canceled <= {row["subscription_id"] for row in rows}
+
+
+def test_a_nested_read_resumes_with_the_next_page_of_parents():
+    api = StripeApi()
+    runtime = kit.runtime(api)
+    response = stripe.response(config(), SourceInputs(schema_name="invoice_lines"), runtime)
+    items = iter(response.items())
+    first = next(items)
+    point = next(items)
+    assert isinstance(point, ResumePoint)
+    requests = len(api.requests)
+
+    resumed = stripe.response(
+        config(), SourceInputs(schema_name="invoice_lines", resume_state=point.state), runtime
+    )
+    rest = [row for page in resumed.items() if isinstance(page, list) for row in page]
+
+    assert api.requests[requests].url.params["starting_after"]  # the second page of invoices
+    everything = read(StripeApi(), "invoice_lines")
+    assert len(first) + len(rest) == len(everything)
+    assert {r["id"] for r in first}.isdisjoint({r["id"] for r in rest})
+
+
+def _entries(table, parent_id):
+    entry = "line_items" if table == "invoice_lines" else "subscription_items"
+    return f"{entry}/{parent_id}"
 
 
 INVALID_KEY = error_body("Invalid API Key provided: sk_test_****0001")
@@ -380,6 +470,15 @@ def test_rows_carry_their_creation_instant_as_a_datetime_for_partitioning():
         ),
         ("subscriptions", "status=gone", None, "status", "Invalid status: gone"),
         ("charges", "starting_after=ch_nope", "resource_missing", "starting_after", "No such"),
+        ("subscription_items", "limit=10", "parameter_missing", "subscription", "subscription"),
+        (
+            "subscription_items",
+            "subscription=sub_1&created[gte]=1",
+            "parameter_unknown",
+            "created[gte]",
+            "unknown parameter",
+        ),
+        ("invoices/in_00000004Emu/lines", "limit=101", "parameter_invalid_integer", "limit", "100"),
     ],
 )
 def test_the_emulator_refuses_what_stripe_refuses(path, query, code, param, message):

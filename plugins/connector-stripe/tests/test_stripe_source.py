@@ -13,7 +13,7 @@ from headwater.emulator import ResetFailure, StatusFailure
 from headwater.errors import ConfigError, classify
 
 SOURCE = StripeSource()
-SCHEMAS = [
+LISTS = [
     "charges",
     "customers",
     "invoices",
@@ -24,6 +24,8 @@ SCHEMAS = [
     "products",
     "prices",
 ]
+NESTED = ["invoice_lines", "subscription_items"]
+SCHEMAS = [*LISTS, *NESTED]
 
 
 def config(**overrides: str) -> StripeConfig:
@@ -80,7 +82,7 @@ def test_it_lists_every_schema():
     assert names == SCHEMAS
 
 
-@pytest.mark.parametrize("name", SCHEMAS)
+@pytest.mark.parametrize("name", LISTS)
 def test_created_is_offered_but_full_refresh_is_the_default(name):
     schema = {s.name: s for s in SOURCE.get_catalog_schemas()}[name]
 
@@ -193,7 +195,21 @@ def test_an_unreachable_api_returns_a_message():
     assert "could not be reached" in message
 
 
-@pytest.mark.parametrize("schema", SCHEMAS)
+@pytest.mark.parametrize("name", NESTED)
+def test_nested_lists_are_full_refresh_tables_keyed_by_their_parent(name):
+    schema = {s.name: s for s in SOURCE.get_catalog_schemas()}[name]
+    response = SOURCE.source_for_pipeline(
+        config(), SourceInputs(schema_name=name), kit.runtime(StripeApi())
+    )
+
+    assert not schema.supports_incremental
+    assert str(schema.effective_default_sync_mode) == "full_refresh"
+    parent = "invoice_id" if name == "invoice_lines" else "subscription_id"
+    assert response.primary_keys == (parent, "id")
+    assert response.partition_keys is None
+
+
+@pytest.mark.parametrize("schema", LISTS)
 def test_the_hand_off_declares_keys_partitioning_and_order(schema):
     response = SOURCE.source_for_pipeline(
         config(), SourceInputs(schema_name=schema), kit.runtime(StripeApi())

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from connector_stripe.nested import NestedList
 from headwater import ErrorKind, ErrorRule, IncrementalField, SyncMode
 from headwater.rest import (
     ClientConfig,
+    DependentEndpoint,
     Endpoint,
     EpochSeconds,
     HasMorePaginator,
@@ -26,13 +28,16 @@ __all__ = [
     "CUSTOMERS",
     "ENDPOINTS",
     "INVOICES",
+    "INVOICE_LINES",
     "LABEL",
+    "NESTED",
     "NON_RETRYABLE_ERRORS",
     "PAYMENT_INTENTS",
     "PRICES",
     "PRODUCTS",
     "REFUNDS",
     "SUBSCRIPTIONS",
+    "SUBSCRIPTION_ITEMS",
 ]
 
 BASE_URL = "https://api.stripe.com"
@@ -132,6 +137,60 @@ PRICES = Endpoint(
     name="prices", description="Prices, active and archived.", path="/v1/prices", **_LIST
 )
 
+# Nested lists (api_inventory.md, "Nested lists"): an invoice's `lines` and a subscription's
+# `items` come embedded with their first page only and their own `has_more`. Each is a table
+# of its own: the embedded entries, then the rest of a list whose `has_more` is true through
+# the sub-list's endpoint (nested.py). Entries carry their parent's id; their order is the
+# parent's, not a creation order, and they have no `created` filter: full refresh only.
+_SUB_LIST: dict[str, Any] = {
+    "data_selector": "data",
+    "paginator": _LIST["paginator"],
+    "page_size": 100,
+    "page_size_param": "limit",
+    "default_sync_mode": SyncMode.FULL_REFRESH,
+}
+INVOICE_LINES = Endpoint(
+    name="invoice_lines",
+    description="Every line of every invoice (an invoice's own `lines` hold the first page only).",
+    path="/v1/invoices/{invoice}/lines",
+    # A line's id is unique within its invoice; the invoice id makes the key certain.
+    primary_keys=("invoice_id", "id"),
+    **_SUB_LIST,
+)
+SUBSCRIPTION_ITEMS = Endpoint(
+    name="subscription_items",
+    description="Every item of every subscription, canceled subscriptions included (a"
+    " subscription's own `items` hold the first page only).",
+    path="/v1/subscription_items",
+    primary_keys=("subscription_id", "id"),
+    **_SUB_LIST,
+)
+NESTED = {
+    INVOICE_LINES.name: NestedList(
+        parent=INVOICES,
+        field="lines",
+        link=DependentEndpoint(
+            parent_name="invoices",
+            resolve_param="invoice",
+            resolve_field="id",
+            include_from_parent=("id",),
+            renames={"id": "invoice_id"},
+        ),
+    ),
+    SUBSCRIPTION_ITEMS.name: NestedList(
+        parent=SUBSCRIPTIONS,
+        field="items",
+        link=DependentEndpoint(
+            parent_name="subscriptions",
+            # The list takes the subscription as a (required) query parameter.
+            resolve_param="subscription",
+            resolve_field="id",
+            include_from_parent=("id",),
+            renames={"id": "subscription_id"},
+        ),
+    ),
+}
+
 ENDPOINTS = {
     endpoint.name: endpoint
     for endpoint in (
@@ -144,6 +203,8 @@ ENDPOINTS = {
         BALANCE_TRANSACTIONS,
         PRODUCTS,
         PRICES,
+        INVOICE_LINES,
+        SUBSCRIPTION_ITEMS,
     )
 }
 

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["StripeSource"]
 
 CAPTION = (
-    "Charges, customers, invoices, subscriptions, PaymentIntents, refunds, balance transactions,"
-    " products and prices of one Stripe account (or one connected account)."
+    "Charges, customers, invoices and their lines, subscriptions and their items,"
+    " PaymentIntents, refunds, balance transactions, products and prices of one Stripe account"
+    " (or one connected account)."
 )
 
 

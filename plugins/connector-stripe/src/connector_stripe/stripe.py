@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from connector_stripe import settings
+from connector_stripe.nested import nested_response
 from headwater.errors import (
     AuthenticationError,
     BadRequestError,
@@ -140,4 +141,7 @@ def response(config: StripeConfig, inputs: SourceInputs, runtime: Runtime) -> So
     if problem is not None:
         raise problem
     endpoint = settings.ENDPOINTS[inputs.schema_name]
+    nested = settings.NESTED.get(inputs.schema_name)
+    if nested is not None:
+        return nested_response(client_config(config), nested, endpoint, inputs, runtime)
     return endpoint_response(client_config(config), endpoint, inputs, runtime)

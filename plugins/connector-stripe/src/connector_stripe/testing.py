@@ -25,6 +25,12 @@ connector's mistakes. What it follows:
   before the lists are served.
 - ``/v1/subscriptions`` leaves canceled subscriptions out unless ``status=canceled`` or
   ``status=all``.
+- Nested lists: an invoice embeds its ``lines`` and a subscription its ``items`` as a list
+  object holding the first :data:`EMBEDDED` entries, ``has_more`` and the sub-list's ``url``;
+  every tenth invoice and subscription has more than that. The rest is served by
+  ``/v1/invoices/{id}/lines`` and ``/v1/subscription_items?subscription={id}`` (the
+  ``subscription`` parameter is required), in the parent's order, with the same pagination
+  and parameter rules as the other lists; an unknown parent is ``404 resource_missing``.
 - An unknown path is ``404`` "Unrecognized request URL". Inject ``429``s (:func:`rate_limited`),
   5xx and timeouts through :meth:`~headwater.emulator.Emulator.inject`.
 """
@@ -47,6 +53,9 @@ from headwater.emulator import (
     KnownParams,
     ParamProblem,
     ParamRule,
+    ParentLink,
+    Required,
+    SchemaKit,
     StatusFailure,
     json_response,
 )
@@ -58,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONNECTED_ACCOUNT",
+    "EMBEDDED",
     "OBJECTS",
     "PARAM_RULES",
     "RESTRICTED_KEY",
@@ -100,6 +110,13 @@ _FILTERS: dict[str, frozenset[str]] = {
     "prices": frozenset({"active", "currency", "lookup_keys", "product", "type"}),
 }
 _COMMON = frozenset({"limit", "starting_after", "ending_before", "expand[]"})
+EMBEDDED = 10
+"""How many entries of a nested list its parent embeds (Stripe: "the first handful")."""
+# nested list path -> (parent list, entry object, id prefix, store table prefix)
+_SUB_LISTS = {
+    "/v1/invoices/{invoice}/lines": ("invoices", "line_item", "il"),
+    "/v1/subscription_items": ("subscriptions", "subscription_item", "si"),
+}
 _CREATED_CHECKS: dict[str, Callable[[int, int], bool]] = {
     "created": operator.eq,
     "created[gt]": operator.gt,
@@ -146,12 +163,42 @@ def _list_rules(path: str) -> EndpointRules:
     return EndpointRules(path=f"/v1/{path}", rules=rules)
 
 
-PARAM_RULES = tuple(_list_rules(path) for path in OBJECTS)
+def _sub_list_rules(path: str) -> EndpointRules:
+    # The sub-lists take pagination only, and the subscription items list its subscription.
+    extra = {"subscription"} if path == "/v1/subscription_items" else set()
+    rules: list[ParamRule] = [
+        KnownParams(names=_COMMON | extra, message="Received unknown parameter: {param}"),
+        *(
+            [Required(name="subscription", message="Missing required param: subscription.")]
+            if extra
+            else []
+        ),
+        IntegerRange(
+            name="limit",
+            minimum=1,
+            maximum=_MAX_LIMIT,
+            message="This value must be greater than or equal to 1 and less than or equal to"
+            f" {_MAX_LIMIT}.",
+        ),
+        Exclusive(
+            names=("starting_after", "ending_before"),
+            message="Received both starting_after and ending_before parameters. Please pass in"
+            " only one.",
+        ),
+    ]
+    return EndpointRules(path=path, rules=rules)
+
+
+PARAM_RULES = (
+    *(_list_rules(path) for path in OBJECTS),
+    *(_sub_list_rules(path) for path in _SUB_LISTS),
+)
 """The parameter rules Stripe documents for the lists the connector reads."""
 
 # The error code Stripe documents for a broken rule of each kind; None: no code documented.
 _CODES: dict[type, str | None] = {
     KnownParams: "parameter_unknown",
+    Required: "parameter_missing",
     IntegerRange: "parameter_invalid_integer",
     Exclusive: None,
     Choice: None,
@@ -257,8 +304,39 @@ class StripeApi(Emulator):
             "metadata": {},
         }
         row.update(self._fields(path, self._serial))
+        if path == "invoices":
+            row["lines"] = self._nested(row, "/v1/invoices/{invoice}/lines", account)
+        elif path == "subscriptions":
+            row["items"] = self._nested(row, "/v1/subscription_items", account)
         self.store.add(self.table(path, account), [row])
         return row
+
+    def _nested(self, parent: dict[str, Any], path: str, account: str | None) -> dict[str, Any]:
+        """The entries of ``parent``'s nested list, stored, and the list object it embeds."""
+        _, name, prefix = _SUB_LISTS[path]
+        count = EMBEDDED + 3 if self._serial % 10 == 0 else 1 + self._serial % 3
+        entries = []
+        for number in range(count):
+            entry: dict[str, Any] = {
+                "id": f"{prefix}_{self._serial:08d}x{number:02d}Emu",
+                "object": name,
+                "quantity": 1 + number,
+            }
+            if name == "line_item":
+                entry.update(invoice=parent["id"], amount=100 * (number + 1), currency="usd")
+                url = f"/v1/invoices/{parent['id']}/lines"
+            else:
+                entry.update(subscription=parent["id"], created=parent["created"])
+                url = f"/v1/subscription_items?subscription={parent['id']}"
+            entries.append(entry)
+        self.store.add(self.table(f"{name}s/{parent['id']}", account), entries)
+        self.store.add(self.table(f"{name}s", account), entries)  # every parent's, for the kit
+        return {
+            "object": "list",
+            "data": entries[:EMBEDDED],
+            "has_more": count > EMBEDDED,
+            "url": url,
+        }
 
     @staticmethod
     def _fields(path: str, serial: int) -> dict[str, Any]:
@@ -328,6 +406,9 @@ class StripeApi(Emulator):
                 code="account_invalid",
             )
         segments = request.url.path.strip("/").split("/")
+        nested = _nested_path(segments, request.url.params)
+        if nested is not None:
+            return self._sub_list(request, key, account, *nested)
         if len(segments) != 2 or segments[0] != "v1" or segments[1] not in OBJECTS:
             return _error(
                 404,
@@ -348,6 +429,47 @@ class StripeApi(Emulator):
         except _Invalid as problem:
             extra = {"param": problem.param} if problem.param else {}
             return _error(400, str(problem), code=problem.code, **extra)
+
+    def _sub_list(
+        self, request: httpx.Request, key: str, account: str | None, parent: str, owner: str
+    ) -> httpx.Response:
+        """A nested list of one invoice or subscription, in the parent's order."""
+        name = OBJECTS[parent][0]
+        if key == RESTRICTED_KEY:
+            return _error(
+                403,
+                f"The provided key '{_masked(key)}' does not have the required permissions for"
+                f" this endpoint on account 'acct_1ContractPlatform'. Having the"
+                f" 'rak_{name}_read' permission would allow this request to continue.",
+            )
+        table = self.table(parent, account)
+        if not any(row["id"] == owner for row in self.store.rows(table)):
+            return _error(404, f"No such {name}: '{owner}'", code="resource_missing", param="id")
+        entry = "line_item" if parent == "invoices" else "subscription_item"
+        rows = self.store.rows(self.table(f"{entry}s/{owner}", account))
+        params = request.url.params
+        limit = int(params.get("limit", _DEFAULT_LIMIT))
+        after, before = params.get("starting_after"), params.get("ending_before")
+        if after or before:
+            ids = [row["id"] for row in rows]
+            cursor = after or before or ""
+            if cursor not in ids:
+                return _error(
+                    400,
+                    f"No such {entry}: '{cursor}'",
+                    code="resource_missing",
+                    param="starting_after" if after else "ending_before",
+                )
+            at = ids.index(cursor)
+            rows = rows[at + 1 :] if after else rows[:at]
+            page, more = (
+                (rows[:limit], len(rows) > limit) if after else (rows[-limit:], len(rows) > limit)
+            )
+        else:
+            page, more = rows[:limit], len(rows) > limit
+        url = f"/v1/invoices/{owner}/lines" if parent == "invoices" else "/v1/subscription_items"
+        body = {"object": "list", "url": url, "has_more": more, "data": page}
+        return json_response(200, body, {"Request-Id": f"req_emu{len(self.requests):06d}"})
 
     def _list(self, request: httpx.Request, path: str, account: str | None) -> httpx.Response:
         params = request.url.params  # PARAM_RULES held: names, integers, one cursor
@@ -397,6 +519,19 @@ def _key(header: str) -> str | None:
     return None
 
 
+def _nested_path(segments: list[str], params: httpx.QueryParams) -> tuple[str, str] | None:
+    """``(parent list, parent id)`` of a nested-list request; ``None`` for any other path.
+
+    A subscription items request without ``subscription`` never gets here: its parameter
+    rules refuse it first.
+    """
+    if len(segments) == 4 and segments[:2] == ["v1", "invoices"] and segments[3] == "lines":
+        return "invoices", segments[2]
+    if segments == ["v1", "subscription_items"]:
+        return "subscriptions", params.get("subscription", "")
+    return None
+
+
 def _created_matches(created: int, params: httpx.QueryParams) -> bool:
     for name, check in _CREATED_CHECKS.items():
         if name in params and not check(created, int(params[name])):
@@ -425,4 +560,16 @@ kit = ContractKit(
     ],
     add_rows=StripeApi.add_rows,
     add_row_at=StripeApi.add_row_at,
+    schemas={
+        "invoice_lines": SchemaKit(
+            table="line_items",
+            expected_key=lambda row: (row["invoice"], row["id"]),
+            parent=ParentLink(schema="invoices", columns={"invoice_id": "id"}),
+        ),
+        "subscription_items": SchemaKit(
+            table="subscription_items",
+            expected_key=lambda row: (row["subscription"], row["id"]),
+            parent=ParentLink(schema="subscriptions", columns={"subscription_id": "id"}),
+        ),
+    },
 )
