@@ -604,3 +604,18 @@ def test_the_list_of_runs_survives_a_restart(tmp_path):
     assert "1 of 1 tables synced, 150 rows written" in shown
     assert second == "/runs/2"
     assert TOKEN not in history.read_text()
+
+
+def test_a_new_connection_does_not_overwrite_a_saved_one(tmp_path):
+    with serve_github(tmp_path) as page, _client(page) as client:
+        form = {"connection": "gh", "source.repository": REPOSITORY, "source.token": TOKEN}
+        client.post("/connect/github", data=form)
+        before = (page.configs / "github" / "gh.toml").read_text()
+        again = client.post("/connect/github", data={**form, "source.repository": "octo-org/b"})
+        after = (page.configs / "github" / "gh.toml").read_text()
+        leftovers = [p.name for p in (page.configs / "github").iterdir()]
+
+    assert again.status_code == 400
+    assert "a connection named &#x27;gh&#x27; exists" in again.text
+    assert after == before
+    assert leftovers == ["gh.toml"]

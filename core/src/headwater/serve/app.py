@@ -269,6 +269,11 @@ class App:
                     " (at most 100 characters)",
                 )
             )
+        elif not editing and self.files.path(name, connection).exists():
+            # A new connection must not overwrite a saved one (and its choice of tables).
+            problems.append(
+                ("$.connection", f"a connection named {connection!r} exists; choose another name")
+            )
         if start_date:
             try:
                 dt.date.fromisoformat(start_date)
@@ -384,14 +389,20 @@ class App:
             "Written by `headwater serve`. Use it with:\n"
             f"  headwater sync {connector.source_type} --config {path}"
         )
-        self.files.write(path, render_toml(data, header=header))
-        # The CLI's own loader reads what was written: what the page saves, the CLI runs.
-        load_user_config(
-            path,
-            config_class=load_config_class(connector.spec),
-            source_config=meta,
-            resolvers=self.registry.secret_resolvers(),
-        )
+        # The CLI's own loader reads the file before it takes the place of the saved one:
+        # what the page saves, the CLI runs.
+        candidate = path.with_name(f".candidate-{path.name}")
+        self.files.write(candidate, render_toml(data, header=header))
+        try:
+            load_user_config(
+                candidate,
+                config_class=load_config_class(connector.spec),
+                source_config=meta,
+                resolvers=self.registry.secret_resolvers(),
+            )
+            candidate.replace(path)
+        finally:
+            candidate.unlink(missing_ok=True)
 
     def _load(
         self, name: str, connection: str
