@@ -414,3 +414,45 @@ def test_query_takes_one_machine_format(warehouse):
 
     assert result.returncode == 2
     assert "choose one of --json and --csv" in result.stderr
+
+
+@pytest.fixture
+def damaged(tmp_path):
+    """A warehouse whose orders table has a damaged Delta log (a commit that is not JSON)."""
+    warehouse = tmp_path / "wh"
+    sync(warehouse)
+    log = warehouse / "example" / "orders" / "_delta_log"
+    latest = max(log.glob("*.json"))
+    (log / f"{int(latest.stem) + 1:020d}.json").write_text("{garbage")
+    return warehouse
+
+
+def test_tables_lists_the_readable_tables_and_names_a_damaged_one(damaged):
+    result = run_cli("tables", "-w", str(damaged), "--json")
+
+    assert result.returncode == 3, result.stderr  # partial: the others are listed
+    listed = [f"{t['connection']}.{t['schema']}" for t in json.loads(result.stdout)]
+    assert listed == ["example.customers", "example.events"]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("example.orders")]
+    assert line.startswith(f"example.orders: cannot read example.orders ({damaged}/example/orders)")
+    assert "Json error" in line
+    assert "Error: unexpected" not in result.stderr
+    assert "<unknown>" not in result.stderr  # no native backtrace frames
+    assert (
+        result.stderr.splitlines()[-1] == "Error: 1 of 3 tables failed: example.orders (see above)"
+    )
+
+
+def test_a_query_runs_over_the_readable_tables_and_says_which_was_left_out(damaged):
+    events = run_cli(
+        "query", "-w", str(damaged), "--json", "select count(*) as n from example.events"
+    )
+    orders = run_cli("query", "-w", str(damaged), "select count(*) as n from example.orders")
+
+    assert events.returncode == 0, events.stderr
+    assert json.loads(events.stdout)[0]["n"] > 0
+    assert "example.orders left out: cannot read example.orders" in events.stderr
+    assert orders.returncode == 2
+    assert "the query failed:" in orders.stderr
+    assert "(left out as unreadable: example.orders)" in orders.stderr
+    assert "<unknown>" not in events.stderr + orders.stderr

@@ -78,8 +78,15 @@ def test_an_unknown_scheme_is_refused():
         ("Generic S3 error" + ARROW + "<html>bad gateway</html>", "Generic S3 error"),
         ("", "OSError"),
         ("x" * 2000, "x" * 597 + "..."),
+        (
+            # Delta Lake's kernel appends the native backtrace to the message.
+            "Kernel error: Json error: Encountered unexpected 'g' whilst parsing object\n"
+            "   0: <unknown>\n   1: <unknown>\n  12: start_thread\n"
+            "             at ./nptl/pthread_create.c:442:8\n  13: clone3",
+            "Kernel error: Json error: Encountered unexpected 'g' whilst parsing object",
+        ),
     ],
-    ids=["s3-xml-error", "sas-token", "user-info", "unknown-body", "empty", "long"],
+    ids=["s3-xml-error", "sas-token", "user-info", "unknown-body", "empty", "long", "backtrace"],
 )
 def test_an_object_store_error_is_one_line_without_credentials(message, described):
     assert describe_store_error(OSError(message)) == described

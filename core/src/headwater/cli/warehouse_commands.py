@@ -110,10 +110,20 @@ def tables_command(warehouse: str, as_json: bool) -> None:
     from headwater.warehouse.inventory import summarize_table
 
     tables = _tables(warehouse)
-    try:
-        summaries = [summarize_table(*found) for found in tables]
-    except OSError as error:
-        raise UserError(str(error)) from None
+    summaries = []
+    unreadable: list[str] = []
+    for connection, schema, location in tables:
+        try:
+            summaries.append(summarize_table(connection, schema, location))
+        except OSError as error:  # a WarehouseError: one line, no credentials
+            unreadable.append(f"{connection}.{schema}")
+            click.echo(f"{connection}.{schema}: {error}", err=True)
+    if summaries or not unreadable:
+        _list_tables(warehouse, summaries, as_json)
+    report_failures(unreadable, len(tables), "tables")
+
+
+def _list_tables(warehouse: str, summaries: list[TableSummary], as_json: bool) -> None:
     if as_json:
         payload = [
             {
@@ -202,12 +212,19 @@ def query_command(
         raise click.UsageError("choose one of --json and --csv")
     output_format = "json" if as_json else "csv" if as_csv else "table"
     tables = _tables(warehouse)  # a bad warehouse is a user error before DuckDB is involved
+    left_out: list[str] = []
+
+    def unreadable(name: str, error: OSError) -> None:
+        left_out.append(name)
+        click.echo(f"{name} left out: {error}", err=True)
+
     try:
-        result = query_tables(tables, sql)
+        result = query_tables(tables, sql, on_unreadable=unreadable)
     except OSError as error:
         raise UserError(str(error)) from None
     except duckdb.Error as error:
-        raise UserError(f"the query failed: {error}") from None
+        note = f" (left out as unreadable: {', '.join(left_out)})" if left_out else ""
+        raise UserError(f"the query failed: {error}{note}") from None
     if output_format == "csv":
         import pyarrow.csv as pa_csv
 

@@ -28,6 +28,7 @@ from headwater.warehouse.location import (
     is_object_store,
     storage_failures,
     table_location,
+    unreadable_table,
     warehouse_error,
     warehouse_root,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "storage_failures",
     "summarize_table",
     "table_location",
+    "unreadable_table",
     "warehouse_error",
     "warehouse_root",
 ]

@@ -28,6 +28,7 @@ from headwater.warehouse.location import (
     describe_store_error,
     is_object_store,
     table_location,
+    unreadable_table,
     warehouse_root,
 )
 
@@ -166,13 +167,15 @@ def _stored_tables(root: str, options: Mapping[str, str]) -> list[tuple[str, str
 def summarize_table(connection: str, schema: str, location: TableLocation) -> TableSummary:
     """Rows, files, size and state of one table, from its Delta log alone.
 
-    :raises OSError: when the table's object store cannot be read (one line, no credentials).
+    :raises WarehouseError: when the table cannot be read: a damaged Delta log, an object
+        store that is unreachable or refuses the credentials (one line, no credentials).
 
     .. versionadded:: 0.1
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     from deltalake import DeltaTable
+    from deltalake.exceptions import DeltaError
 
     from headwater.warehouse.staging import StagedTable
     from headwater.warehouse.state_log import read_state_document
@@ -181,10 +184,9 @@ def summarize_table(connection: str, schema: str, location: TableLocation) -> Ta
         table: DeltaTable = DeltaTable(location.uri, storage_options=location.options() or None)
         actions = pa.table(table.get_add_actions(flatten=False))
         state = read_state_document(table)
-    except OSError as error:
-        raise OSError(
-            f"cannot read {connection}.{schema} ({location.uri}): {describe_store_error(error)}"
-        ) from None
+    except (DeltaError, OSError) as error:
+        # Not chained: the store client's text may quote a signed URL.
+        raise unreadable_table(error, f"{connection}.{schema}", location.uri) from None
     staged = StagedTable(location)
     rows = pc.sum(actions["num_records"]).as_py() if actions.num_rows else 0
     size = pc.sum(actions["size_bytes"]).as_py() if actions.num_rows else 0

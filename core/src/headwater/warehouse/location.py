@@ -31,6 +31,7 @@ __all__ = [
     "is_object_store",
     "storage_failures",
     "table_location",
+    "unreadable_table",
     "warehouse_error",
     "warehouse_root",
 ]
@@ -43,6 +44,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
 
 # The object-store client's errors: a chain of causes joined by coloured arrows.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A native backtrace appended to a message: its first frame line ("   0: <unknown>") on.
+_BACKTRACE = re.compile(r"\n\s*0: ")
 _CAUSE = re.compile(r"\s*↳\s*")
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE)
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
@@ -175,7 +178,7 @@ def describe_store_error(error: BaseException) -> str:
 
     .. versionadded:: 0.1
     """
-    text = _ANSI.sub("", str(error))
+    text = _BACKTRACE.split(_ANSI.sub("", str(error)), maxsplit=1)[0]
     code, message = _XML_CODE.search(text), _XML_MESSAGE.search(text)
     causes = []
     for cause in _CAUSE.split(text):
@@ -193,6 +196,23 @@ def describe_store_error(error: BaseException) -> str:
     return described
 
 
+def unreadable_table(error: BaseException, name: str, uri: str) -> WarehouseError:
+    """The :class:`~headwater.errors.WarehouseError` for a table that cannot be read (a
+    damaged Delta log, a store that is unreachable or refuses the credentials): ``name``
+    (``connection.schema``) and the reason in one line.
+
+    .. versionadded:: 0.2
+    """
+    reason = _reason(error)
+    return WarehouseError(f"cannot read {name} ({uri}): {reason}", path=uri, reason=reason)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return describe_store_error(error)
+
+
 def warehouse_error(
     error: BaseException, uri: str, doing: str, *, again: str = "run the sync again"
 ) -> WarehouseError:
@@ -202,12 +222,7 @@ def warehouse_error(
 
     .. versionadded:: 0.2
     """
-    if isinstance(error, OSError) and error.strerror:
-        reason = error.strerror
-        if error.filename:
-            reason = f"{reason}: {error.filename}"
-    else:
-        reason = describe_store_error(error)
+    reason = _reason(error)
     where = (
         "the object store is reachable with these credentials"
         if is_object_store(uri)

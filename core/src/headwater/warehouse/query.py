@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from headwater.warehouse.inventory import find_tables
-from headwater.warehouse.location import describe_store_error
+from headwater.warehouse.location import unreadable_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from headwater.errors import WarehouseError
     from headwater.warehouse.location import TableLocation
 
 __all__ = ["flat_view_name", "query_tables", "query_warehouse", "quote_identifier"]
@@ -85,17 +86,28 @@ def query_warehouse(
     return query_tables(find_tables(warehouse, storage_options=storage_options), sql)
 
 
-def query_tables(tables: Iterable[tuple[str, str, TableLocation]], sql: str) -> pa.Table:
+def query_tables(
+    tables: Iterable[tuple[str, str, TableLocation]],
+    sql: str,
+    *,
+    on_unreadable: Callable[[str, WarehouseError], None] | None = None,
+) -> pa.Table:
     """Run ``sql`` over ``tables``, ``(connection, schema, location)`` as
     :func:`~headwater.warehouse.inventory.find_tables` gives them.
 
+    A table that cannot be read (a damaged Delta log, an unreachable store) raises, or with
+    ``on_unreadable`` is left out of the query and passed to it with its name
+    (``connection.schema``); a query that names it then fails as for an unknown table.
+
     :raises duckdb.Error: when the SQL is wrong (its message names the problem).
-    :raises OSError: when a table in an object store cannot be read.
+    :raises WarehouseError: when a table cannot be read and ``on_unreadable`` is not given.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``on_unreadable``; a damaged table is a ``WarehouseError``.
     """
     import duckdb
     from deltalake import DeltaTable
+    from deltalake.exceptions import DeltaError
 
     connection = duckdb.connect()
     try:
@@ -105,10 +117,13 @@ def query_tables(tables: Iterable[tuple[str, str, TableLocation]], sql: str) -> 
                 dataset = DeltaTable(
                     location.uri, storage_options=location.options() or None
                 ).to_pyarrow_dataset()
-            except OSError as error:
-                raise OSError(
-                    f"cannot read {owner}.{schema} ({location.uri}): {describe_store_error(error)}"
-                ) from None
+            except (DeltaError, OSError) as error:
+                # Not chained: the store client's text may quote a signed URL.
+                unreadable = unreadable_table(error, f"{owner}.{schema}", location.uri)
+                if on_unreadable is None:
+                    raise unreadable from None
+                on_unreadable(f"{owner}.{schema}", unreadable)
+                continue
             flat = flat_view_name(owner, schema)
             connection.register(flat, dataset)
             if owner not in connections:
