@@ -456,3 +456,14 @@ def test_a_query_runs_over_the_readable_tables_and_says_which_was_left_out(damag
     assert "the query failed:" in orders.stderr
     assert "(left out as unreadable: example.orders)" in orders.stderr
     assert "<unknown>" not in events.stderr + orders.stderr
+
+
+def test_sync_fails_a_damaged_table_in_one_line_and_syncs_the_others(damaged):
+    result = run_cli("sync", "example", "--config", str(EXAMPLE), "-w", str(damaged))
+
+    assert result.returncode == 3, result.stderr
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["events", "customers"]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("orders:")]
+    assert line.startswith(f"orders: failed: cannot read the table ({damaged}/example/orders)")
+    assert "Error: unexpected" not in result.stderr
+    assert "<unknown>" not in result.stderr

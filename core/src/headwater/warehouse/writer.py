@@ -32,7 +32,7 @@ import orjson
 
 from headwater.errors import TableLockedError
 from headwater.warehouse.conform import conform
-from headwater.warehouse.location import storage_failures
+from headwater.warehouse.location import storage_failures, unreadable_table
 from headwater.warehouse.partitioning import PARTITION_COLUMN
 from headwater.warehouse.state_log import (
     STATE_KEY,
@@ -97,11 +97,17 @@ class TableWriter:
 
     def __init__(self, location: TableLocation) -> None:
         from deltalake import DeltaTable
+        from deltalake.exceptions import DeltaError
 
         self.location = location
         self._table: DeltaTable | None = None
-        if DeltaTable.is_deltatable(location.uri, location.options()):
-            self._table = DeltaTable(location.uri, storage_options=location.options())
+        try:
+            if DeltaTable.is_deltatable(location.uri, location.options()):
+                self._table = DeltaTable(location.uri, storage_options=location.options())
+        except (DeltaError, OSError) as error:
+            # A damaged Delta log, an unreachable store. Not chained: the store client's
+            # text may quote a signed URL.
+            raise unreadable_table(error, "the table", location.uri) from None
 
     # --- reading -----------------------------------------------------------------------------
 
