@@ -12,7 +12,7 @@ import pytest
 from connector_typeform import typeform
 from connector_typeform._config import TypeformConfig
 from connector_typeform.source import TypeformSource
-from connector_typeform.testing import BUSY_FORM, TOKEN, TypeformApi, forbidden, kit
+from connector_typeform.testing import BUSY_FORM, TOKEN, UNDATED_FORM, TypeformApi, forbidden, kit
 from headwater import ManualClock, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
 from headwater.emulator import StatusFailure, TimeoutFailure
@@ -22,6 +22,7 @@ from headwater.errors import (
     ServerError,
     classify,
 )
+from headwater.rest import RestClient
 
 SOURCE = TypeformSource()
 
@@ -79,7 +80,8 @@ def test_forms_are_asked_for_oldest_first_so_new_forms_land_on_the_last_page():
 
     params = api.requests[0].url.params
     assert (params["sort_by"], params["order_by"]) == ("created_at", "asc")
-    assert [row["created_at"] for row in rows] == sorted(row["created_at"] for row in rows)
+    dated = [row.get("created_at") or "" for row in rows]
+    assert dated == sorted(dated)
 
 
 @pytest.mark.parametrize(
@@ -343,3 +345,95 @@ def test_a_lasting_server_error_fails_with_its_status():
     with pytest.raises(ServerError, match="503") as caught:
         read(api, "forms")
     assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
+
+
+# --- form_fields: the questions, from each form's definition (issue 16, item 5) ---------------
+
+
+def test_the_forms_list_has_no_questions_and_the_form_itself_has():
+    api = TypeformApi(forms=3)
+    with RestClient(typeform.client_config(config()), kit.runtime(api)) as client:
+        listed = client.get_json("/forms")["items"]
+        whole = client.get_json(f"/forms/{listed[0]['id']}")
+
+    assert all("fields" not in item for item in listed)
+    assert [field["ref"] for field in whole["fields"]][:2] == ["name", "about_you"]
+    assert whole["workspace"]["href"]
+
+
+def test_form_fields_are_one_row_per_question_keyed_by_form_and_field():
+    api = TypeformApi(forms=12)
+
+    rows = read(api, "form_fields")
+
+    keys = [(row["form_id"], row["id"]) for row in rows]
+    expected = {(row["form_id"], row["id"]) for row in api.store.rows("form_fields")}
+    assert len(keys) == len(set(keys))
+    assert set(keys) == expected
+    # The same field id in two forms is two rows: the form is part of the key.
+    assert sum(1 for _, field in keys if field == "fld1") == 12
+    first = next(row for row in rows if row["id"] == "fld1")
+    assert (first["title"], first["type"], first["ref"]) == (
+        "What is your name?",
+        "short_text",
+        "name",
+    )
+    assert first["parent_ref"] is None
+
+
+def test_questions_inside_a_group_are_flattened_with_their_group_s_ref():
+    api = TypeformApi(forms=2)
+
+    rows = [row for row in read(api, "form_fields") if row["form_id"] == "frm00001"]
+
+    by_ref = {row["ref"]: row for row in rows}
+    assert by_ref["email"]["parent_ref"] == "about_you"
+    assert by_ref["email"]["parent_id"] == by_ref["about_you"]["id"]
+    assert (by_ref["email"]["position"], by_ref["age"]["position"]) == (0, 1)
+    assert by_ref["about_you"]["type"] == "group"
+    # The group keeps its own properties, not its questions again.
+    assert by_ref["about_you"]["properties"] == {"button_text": "Continue"}
+
+
+def test_answers_join_the_questions_on_the_field_id():
+    api = TypeformApi(forms=4)
+
+    fields = {(row["form_id"], row["id"]) for row in read(api, "form_fields")}
+    responses = read(api, "responses")
+
+    assert responses
+    assert all(
+        (row["form_id"], answer["field"]["id"]) in fields
+        for row in responses
+        for answer in row["answers"]
+    )
+
+
+def test_a_form_deleted_before_its_definition_is_read_is_skipped():
+    api = TypeformApi(forms=5)
+    gone = StatusFailure(status=404, json={"code": "FORM_NOT_FOUND", "description": "gone"})
+    api.inject(gone, path="/forms/frm00002")
+
+    rows = read(api, "form_fields")
+
+    assert {row["form_id"] for row in rows} == {"frm00000", "frm00001", "frm00003", "frm00004"}
+
+
+@pytest.mark.parametrize("form", [{"id": "x"}, {"id": "x", "fields": None}, {"fields": [7]}])
+def test_a_form_without_questions_has_no_rows(form):
+    assert typeform.form_field_rows(form) == []
+
+
+# --- forms without created_at (issue 16, item 5) -----------------------------------------------
+
+
+def test_a_form_listed_without_created_at_is_read_and_not_a_partition_key():
+    api = TypeformApi(forms=60)
+
+    rows = read(api, "forms")
+
+    undated = [row for row in rows if "created_at" not in row]
+    assert UNDATED_FORM in {row["id"] for row in undated}
+    assert len(rows) == 60
+    response = typeform.response(config(), SourceInputs(schema_name="forms"), kit.runtime(api))
+    assert response.partition_keys is None

@@ -100,6 +100,7 @@ def test_a_sync_on_a_foreign_host_fails_at_its_path_with_a_rule():
 SCHEMAS = [
     # name, incremental fields
     ("forms", []),
+    ("form_fields", []),
     ("responses", ["submitted_at"]),
 ]
 
@@ -168,7 +169,9 @@ def test_an_unreachable_api_returns_a_message():
 
 HANDOFF = [
     # schema, primary keys, partition keys, sort mode
-    ("forms", ("id",), ("created_at",), "asc"),
+    # forms: not partitioned, some list items have no created_at.
+    ("forms", ("id",), None, "asc"),
+    ("form_fields", ("form_id", "id"), None, "asc"),
     ("responses", ("form_id", "token"), ("submitted_at",), "desc"),
 ]
 
@@ -183,7 +186,80 @@ def test_the_hand_off_declares_keys_partitioning_and_order(schema, keys, partiti
     assert response.name == schema
     assert response.primary_keys == keys
     assert response.partition_keys == partition
-    assert str(response.partition_mode) == "datetime"
-    assert str(response.partition_format) == "month"
+    if partition is not None:
+        assert str(response.partition_mode) == "datetime"
+        assert str(response.partition_format) == "month"
     assert str(response.sort_mode) == sort
     assert api.requests == []  # nothing is read before the host iterates
+
+
+# --- `headwater sync` (issue 16, items 5 and 7) ------------------------------------------------
+
+
+def _sync_cli(tmp_path, monkeypatch, api, token, schema):
+    """`headwater sync typeform` in process, its requests going to ``api``."""
+    from click.testing import CliRunner
+
+    import headwater.runtime
+    from headwater.cli.app import cli
+
+    # The command builds its own Runtime; this one reaches the emulator, not Typeform.
+    monkeypatch.setattr(headwater.runtime, "Runtime", lambda **fields: kit.runtime(api, **fields))
+    path = tmp_path / "typeform.toml"
+    path.write_text(f'[source]\ntoken = "{token}"\n')
+    arguments = ["sync", "typeform", "-c", str(path), "-w", str(tmp_path / "w"), "-s", schema]
+    return CliRunner().invoke(cli, arguments)
+
+
+@pytest.mark.parametrize(
+    ("token", "failure", "schema", "says"),
+    [
+        ("tfp_notTheRightOne42", None, "forms", "rejected the personal access token"),
+        # A token without responses:read lists forms, and is refused their responses.
+        (TOKEN, "responses:read", "responses", "lacks the responses:read scope"),
+        (TOKEN, "forms:read", "form_fields", "lacks the forms:read scope"),
+    ],
+)
+def test_a_sync_that_is_refused_prints_the_connector_s_message(
+    tmp_path, monkeypatch, token, failure, schema, says
+):
+    api = TypeformApi(forms=1)
+    if failure == "responses:read":
+        api.inject(forbidden(failure), times=100, path="/forms/frm00000/responses")
+    elif failure is not None:
+        api.inject(forbidden(failure), times=100)
+
+    result = _sync_cli(tmp_path, monkeypatch, api, token, schema)
+
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith(f"{schema}: failed:")]
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0]
+    assert token not in result.output + result.stderr
+
+
+def test_a_sync_writes_every_form_those_listed_without_created_at_too(tmp_path, monkeypatch):
+    from deltalake import DeltaTable
+
+    api = TypeformApi(forms=60)
+
+    result = _sync_cli(tmp_path, monkeypatch, api, TOKEN, "forms")
+
+    assert result.exit_code == 0, result.stderr
+    table = DeltaTable(str(tmp_path / "w" / "typeform" / "forms")).to_pyarrow_table()
+    assert table.num_rows == 60
+    undated = [row for row in table.to_pylist() if row["created_at"] is None]
+    assert sorted(row["id"] for row in undated) == ["frm00007", "frm00050"]
+    assert DeltaTable(str(tmp_path / "w" / "typeform" / "forms")).metadata().partition_columns == []
+
+
+def test_a_sync_writes_the_questions_of_every_form(tmp_path, monkeypatch):
+    from deltalake import DeltaTable
+
+    api = TypeformApi(forms=5)
+
+    result = _sync_cli(tmp_path, monkeypatch, api, TOKEN, "form_fields")
+
+    assert result.exit_code == 0, result.stderr
+    table = DeltaTable(str(tmp_path / "w" / "typeform" / "form_fields")).to_pyarrow_table()
+    assert table.num_rows == len(api.store.rows("form_fields"))

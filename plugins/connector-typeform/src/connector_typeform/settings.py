@@ -16,6 +16,7 @@ from headwater.rest import (
     Iso8601,
     PageNumberPaginator,
     ParentErrorPolicy,
+    SinglePagePaginator,
 )
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "CLIENT",
     "DEFAULT_BASE_URL",
     "ENDPOINTS",
+    "FIELDS_OF_FORMS",
     "FORMS",
+    "FORM_FIELDS",
     "FORM_PARENTS",
     "LABEL",
     "NON_RETRYABLE_ERRORS",
@@ -59,11 +62,42 @@ FORMS = Endpoint(
     # instead of shifting the pages still to come. The list has no filter on the update time:
     # it is read whole (full refresh).
     params={"sort_by": "created_at", "order_by": "asc"},
-    partition_key="created_at",
+    # Not partitioned: some list items have no created_at at all (api_inventory.md), and a
+    # partition key must hold a value on every row (last_updated_at changes, so it is no
+    # candidate). The list is small and read whole.
 )
 
 # The parent of the responses fan-out: the same list, only the ids are needed.
 FORM_PARENTS = FORMS
+
+# The questions are only in the form itself (`GET /forms/{form_id}`), not in the list: one
+# detail request per form, through the shared fan-out. typeform.py turns each form into one
+# row per question, a group's own questions flattened after it with the group's ref.
+FORM_FIELDS = Endpoint(
+    name="form_fields",
+    description=(
+        "The questions of every form, one row per question (questions inside a group come"
+        " flattened, with their group's ref), from each form's definition."
+    ),
+    path="/forms/{form_id}",
+    # A field id is unique within its form; the same id may appear in another form.
+    primary_keys=("form_id", "id"),
+    data_selector="$",  # the body is the form: one row, turned into its questions
+    paginator=SinglePagePaginator(),
+    # No creation time on a question: not partitioned. Read whole (full refresh).
+)
+
+FIELDS_OF_FORMS = DependentEndpoint(
+    parent_name="forms",
+    resolve_param="form_id",
+    resolve_field="id",
+    include_from_parent=("id",),
+    renames={"id": "form_id"},
+    # A form deleted between the two reads answers 404.
+    parent_errors=ParentErrorPolicy(skip_statuses=[404]),
+    # 2 requests per second per account (see RESPONSES_OF_FORMS).
+    max_workers=4,
+)
 
 SUBMITTED_AT = IncrementalField(field="submitted_at", label="Submitted at", type="datetime")
 
@@ -107,7 +141,7 @@ RESPONSES_OF_FORMS = DependentEndpoint(
     max_workers=4,
 )
 
-ENDPOINTS = {endpoint.name: endpoint for endpoint in (FORMS, RESPONSES)}
+ENDPOINTS = {endpoint.name: endpoint for endpoint in (FORMS, FORM_FIELDS, RESPONSES)}
 
 # Typeform scopes a personal access token per area: forms:read lists forms, responses:read
 # reads responses. The first matching rule wins, so the scope-specific one comes first.

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
 __all__ = ["TypeformSource"]
 
-CAPTION = "Forms of a Typeform account and the completed responses to each of them."
+CAPTION = (
+    "Forms of a Typeform account, the questions of each form, and the completed responses"
+    " to each of them."
+)
 
 
 class TypeformSource(RestSource["TypeformConfig"]):

@@ -8,7 +8,14 @@ connector's mistakes. What it follows:
   ``401 {"code": "AUTHENTICATION_FAILED", "description": ...}``.
 - ``GET /forms``: ``page`` (from 1), ``page_size`` (default 10, at most 200), ``sort_by``
   (``created_at`` or ``last_updated_at``) and ``order_by`` (``asc``/``desc``); the body is
-  ``{"total_items", "page_count", "items"}``. A page past the last is empty.
+  ``{"total_items", "page_count", "items"}``. A page past the last is empty. Items are the
+  summary only (``id``, ``type``, ``title``, ``created_at``, ``last_updated_at``,
+  ``settings``, ``self``, ``theme``, ``_links``): no questions. Some items have no
+  ``created_at`` at all (:data:`UNDATED_FORM` and every 50th form), as real accounts show.
+- ``GET /forms/{form_id}``: the whole form: ``fields`` (the questions: ``id``, ``ref``,
+  ``title``, ``type``, ``properties``, ``validations``; a ``group`` holds its own questions
+  in ``properties.fields``), ``workspace``, ``settings``, ``welcome_screens``,
+  ``thankyou_screens``, ``hidden``, ``logic``. An unknown form is ``404 FORM_NOT_FOUND``.
 - ``GET /forms/{form_id}/responses``: completed responses, newest submission first;
   ``page_size`` (default 25, at most 1000); ``since``/``until`` (inclusive, on
   ``submitted_at``, epoch seconds or ISO 8601 to the second); ``before``/``after`` (a response
@@ -49,11 +56,24 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["BUSY_FORM", "PARAM_RULES", "TOKEN", "TypeformApi", "forbidden", "kit"]
+__all__ = [
+    "BUSY_FORM",
+    "PARAM_RULES",
+    "TOKEN",
+    "UNDATED_FORM",
+    "TypeformApi",
+    "forbidden",
+    "kit",
+]
 
 TOKEN = "tfp_contractToken0001"
 BUSY_FORM = "frm00000"
 """The form with more responses than one page of 1000."""
+UNDATED_FORM = "frm00007"
+"""A form whose list item has no ``created_at`` (so do ``frm00050``, ``frm00100``...)."""
+# What the forms list sends of a form; the rest is only in the form itself.
+_SUMMARY = ("id", "type", "title", "created_at", "last_updated_at", "settings", "self", "theme")
+_LIST_SETTINGS = ("is_public", "is_trial")
 _START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 _FORMS_PAGE = (10, 200)  # default, maximum
 _RESPONSES_PAGE = (25, 1000)
@@ -146,8 +166,11 @@ class TypeformApi(Emulator):
         return self.now
 
     def add_form(self, form_id: str, title: str | None = None) -> None:
-        """A new form, created now."""
+        """A new form, created now, with its questions (a group among them)."""
         moment = _iso(self._tick())
+        number = len(self.store.rows("forms"))
+        undated = form_id == UNDATED_FORM or (number % 50 == 0 and number > 0)
+        fields = _questions(form_id, number)
         self.store.add(
             "forms",
             [
@@ -155,15 +178,42 @@ class TypeformApi(Emulator):
                     "id": form_id,
                     "type": "quiz",
                     "title": title or f"Survey {form_id}",
-                    "created_at": moment,
+                    "created_at": None if undated else moment,
                     "last_updated_at": moment,
-                    "settings": {"is_public": True, "is_trial": False},
+                    "settings": {
+                        "is_public": True,
+                        "is_trial": False,
+                        "language": "en",
+                        "progress_bar": "proportion",
+                        "show_progress_bar": True,
+                    },
                     "self": {"href": f"https://api.typeform.com/forms/{form_id}"},
                     "theme": {"href": "https://api.typeform.com/themes/qHWOQ7"},
+                    "workspace": {"href": "https://api.typeform.com/workspaces/Aw33bz"},
                     "_links": {"display": f"https://acme.typeform.com/to/{form_id}"},
+                    "fields": fields,
+                    "hidden": ["utm_source"],
+                    "welcome_screens": [{"ref": "welcome", "title": "Hello"}],
+                    "thankyou_screens": [{"ref": "default_tys", "title": "Thanks"}],
+                    "logic": [],
                 }
             ],
         )
+        rows = []
+        for parent, position, field in _walk(fields):
+            rows.append(
+                {
+                    "ident": f"{form_id}/{field['id']}",
+                    "form_id": form_id,
+                    "id": field["id"],
+                    "ref": field["ref"],
+                    "title": field["title"],
+                    "type": field["type"],
+                    "parent_ref": parent,
+                    "position": position,
+                }
+            )
+        self.store.add("form_fields", rows, key="ident")
 
     def add_response(self, form_id: str, *, at: str | None = None) -> None:
         """A response to ``form_id``, landed a minute ago and submitted now (or ``at``, ISO
@@ -202,7 +252,7 @@ class TypeformApi(Emulator):
 
     def add_rows(self, schema: str) -> None:
         """Between two syncs: a form is created, or responses arrive to two forms."""
-        if schema == "forms":
+        if schema in ("forms", "form_fields"):
             self.add_form(f"new{len(self.store.rows('forms')):05d}")
         else:
             self.add_response(BUSY_FORM)
@@ -233,6 +283,13 @@ class TypeformApi(Emulator):
             match segments:
                 case ["forms"]:
                     return self._forms(request.url.params)
+                case ["forms", form_id]:
+                    found = [f for f in self.store.rows("forms") if f["id"] == form_id]
+                    if not found:
+                        return _error(
+                            404, "FORM_NOT_FOUND", f"Non existing form with uid {form_id}"
+                        )
+                    return json_response(200, _whole(found[0]))
                 case ["forms", form_id, "responses"]:
                     if not any(form["id"] == form_id for form in self.store.rows("forms")):
                         return _error(
@@ -248,9 +305,10 @@ class TypeformApi(Emulator):
         order_by = params.get("order_by", "desc")
         if sort_by not in ("created_at", "last_updated_at") or order_by not in ("asc", "desc"):
             raise _Invalid("sort_by must be created_at or last_updated_at, order_by asc or desc")
+        # Where an item without created_at sorts is not documented: first, ascending.
         rows = sorted(
-            self.store.rows("forms"),
-            key=lambda r: (r[sort_by], r["id"]),
+            (_summary(form) for form in self.store.rows("forms")),
+            key=lambda r: (r.get(sort_by) or "", r["id"]),
             reverse=order_by == "desc",
         )
         size = _size(params, _FORMS_PAGE)
@@ -278,6 +336,77 @@ class TypeformApi(Emulator):
         size = _size(params, _RESPONSES_PAGE)
         served = [{k: v for k, v in r.items() if k != "form_id"} for r in rows[:size]]
         return _list(rows, size, served)
+
+
+def _questions(form_id: str, number: int) -> list[dict[str, Any]]:
+    # The first question is the one every emulated response answers (id fld1, ref name).
+    questions: list[dict[str, Any]] = [
+        {
+            "id": "fld1",
+            "ref": "name",
+            "title": "What is your name?",
+            "type": "short_text",
+            "properties": {},
+            "validations": {"required": True},
+        },
+        {
+            "id": f"{form_id}grp",
+            "ref": "about_you",
+            "title": "About you",
+            "type": "group",
+            "properties": {
+                "button_text": "Continue",
+                "fields": [
+                    {
+                        "id": f"{form_id}eml",
+                        "ref": "email",
+                        "title": "Your email?",
+                        "type": "email",
+                        "properties": {},
+                    },
+                    {
+                        "id": f"{form_id}age",
+                        "ref": "age",
+                        "title": "Your age?",
+                        "type": "number",
+                        "properties": {},
+                    },
+                ],
+            },
+        },
+    ]
+    if number % 2:
+        questions.append(
+            {
+                "id": f"{form_id}mc",
+                "ref": "plan",
+                "title": "Which plan?",
+                "type": "multiple_choice",
+                "properties": {"choices": [{"id": "c1", "ref": "free", "label": "Free"}]},
+            }
+        )
+    return questions
+
+
+def _walk(
+    fields: list[dict[str, Any]], parent: str | None = None
+) -> list[tuple[str | None, int, dict[str, Any]]]:
+    found = []
+    for position, field in enumerate(fields):
+        found.append((parent, position, field))
+        found += _walk(field.get("properties", {}).get("fields", []), field["ref"])
+    return found
+
+
+def _summary(form: Mapping[str, Any]) -> dict[str, Any]:
+    item = {key: form[key] for key in _SUMMARY if form.get(key) is not None}
+    item["settings"] = {key: form["settings"][key] for key in _LIST_SETTINGS}
+    item["_links"] = form["_links"]
+    return item
+
+
+def _whole(form: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in form.items() if value is not None}
 
 
 def _list(rows: list[Any], size: int, chunk: list[Any]) -> httpx.Response:
@@ -313,6 +442,10 @@ def _response_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return (row["form_id"], row["token"])
 
 
+def _field_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (row["form_id"], row["id"])
+
+
 kit = ContractKit(
     emulator=TypeformApi,
     valid_config={"token": TOKEN},
@@ -327,6 +460,11 @@ kit = ContractKit(
     add_rows=TypeformApi.add_rows,
     add_row_at=TypeformApi.add_row_at,
     schemas={
+        "form_fields": SchemaKit(
+            expected_key=_field_key,
+            parent=ParentLink(schema="forms", columns={"form_id": "id"}),
+            single_page=True,
+        ),
         "responses": SchemaKit(
             expected_key=_response_key,
             parent=ParentLink(schema="forms", columns={"form_id": "id"}),

@@ -29,6 +29,7 @@ from headwater.rest import (
     PageReader,
     RestClient,
     dependent_endpoints,
+    dependent_response,
     endpoint_response,
     parallel_chain,
     parent_columns,
@@ -42,7 +43,14 @@ if TYPE_CHECKING:
     from headwater import Runtime, SourceInputs, SourceResponse
     from headwater.rest import ClientConfig
 
-__all__ = ["base_url", "check_credentials", "client_config", "response", "responses_newest_first"]
+__all__ = [
+    "base_url",
+    "check_credentials",
+    "client_config",
+    "form_field_rows",
+    "response",
+    "responses_newest_first",
+]
 
 LABEL = settings.LABEL
 REJECTED = (
@@ -105,7 +113,69 @@ def response(config: TypeformConfig, inputs: SourceInputs, runtime: Runtime) -> 
     client = client_config(config)
     if inputs.schema_name == settings.RESPONSES.name:
         return responses_newest_first(client, inputs, runtime)
+    if inputs.schema_name == settings.FORM_FIELDS.name:
+        return _form_fields(client, inputs, runtime)
     return endpoint_response(client, settings.ENDPOINTS[inputs.schema_name], inputs, runtime)
+
+
+def _form_fields(client: ClientConfig, inputs: SourceInputs, runtime: Runtime) -> SourceResponse:
+    """One detail request per form (the shared fan-out: workers, skips, resume), each form
+    turned into its question rows."""
+    forms = dependent_response(
+        client,
+        settings.FORM_PARENTS,
+        settings.FORM_FIELDS,
+        settings.FIELDS_OF_FORMS,
+        inputs,
+        runtime,
+    )
+    read = forms.items
+
+    def items() -> Iterator[Any]:
+        for page in read():
+            if isinstance(page, list):
+                yield [field for form in page for field in form_field_rows(form)]
+            else:
+                yield page  # a resume point: the fan-out position, unchanged
+
+    return attrs.evolve(forms, items=items)
+
+
+def form_field_rows(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The questions of one form (``GET /forms/{form_id}``), one row each.
+
+    A row is the field as Typeform sends it (``id``, ``ref``, ``title``, ``type``,
+    ``properties``, ``validations``...) with ``form_id``, ``position`` (its place among its
+    siblings), and ``parent_id`` / ``parent_ref`` (the group it sits in; ``None`` at the top).
+    A group's own questions (``properties.fields``) follow it as rows of their own and are
+    left out of its ``properties``. A form without ``fields`` has no rows.
+    """
+    form_id = form.get("form_id", form.get("id"))
+    rows: list[dict[str, Any]] = []
+
+    def walk(fields: Any, parent: dict[str, Any] | None) -> None:
+        if not isinstance(fields, list):
+            return
+        for position, field in enumerate(fields):
+            if not isinstance(field, dict):
+                continue
+            properties = field.get("properties")
+            properties = properties if isinstance(properties, dict) else {}
+            kept = {key: value for key, value in properties.items() if key != "fields"}
+            rows.append(
+                {
+                    **{key: value for key, value in field.items() if key != "properties"},
+                    "properties": kept or None,
+                    "form_id": form_id,
+                    "position": position,
+                    "parent_id": parent.get("id") if parent else None,
+                    "parent_ref": parent.get("ref") if parent else None,
+                }
+            )
+            walk(properties.get("fields"), field)
+
+    walk(form.get("fields"), None)
+    return rows
 
 
 def _newest_first(row: dict[str, Any]) -> tuple[str, str]:
