@@ -188,7 +188,24 @@ def test_user_errors_exit_2_with_one_message(acme, args, fragment):
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["connectors"], ["info"], ["spec"], ["check"], ["schemas"], ["generate"]]
+    "command",
+    [
+        [],
+        ["connectors"],
+        ["info"],
+        ["spec"],
+        ["check"],
+        ["schemas"],
+        ["generate"],
+        ["sync"],
+        ["reset"],
+        ["tables"],
+        ["query"],
+        ["maintain"],
+        ["demo"],
+        ["new"],
+        ["serve"],
+    ],
 )
 def test_help_everywhere(command):
     result = run_cli(*command, "--help")
