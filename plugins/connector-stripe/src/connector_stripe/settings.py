@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from connector_stripe.changes import CHANGED_FIELD, ChangeFeed
 from connector_stripe.nested import NestedList
 from headwater import ErrorKind, ErrorRule, IncrementalField, SyncMode
 from headwater.rest import (
@@ -27,6 +28,8 @@ __all__ = [
     "CLIENT",
     "CUSTOMERS",
     "ENDPOINTS",
+    "EVENTS",
+    "FEEDS",
     "INVOICES",
     "INVOICE_LINES",
     "LABEL",
@@ -48,6 +51,8 @@ LABEL = "Stripe"
 CLIENT = ClientConfig(base_url=BASE_URL)
 
 CREATED = IncrementalField(field="created", label="Created", type="timestamp")
+# The change feed's watermark (changes.py): Unix seconds of the last change read.
+CHANGED = IncrementalField(field=CHANGED_FIELD, label="Changed (Events API)", type="timestamp")
 
 
 def _created_at(row: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +94,16 @@ _LIST: dict[str, Any] = {
     "sort_mode": "desc",
 }
 
+# Objects the Events API reports every change of (api_inventory.md, "Change feed"): their
+# tables offer a second incremental field, `changed`, read through the feed. `created` stays
+# the first, so a config that names no field keeps its meaning.
+_CHANGING = {
+    "incremental_fields": [CREATED, CHANGED],
+    # The list filters `created`; `changed` is read from the events, whose own `created`
+    # takes the same bounds (changes.py sends them to /v1/events).
+    "incremental": {"created": _LIST["incremental"], CHANGED_FIELD: _LIST["incremental"]},
+}
+
 CHARGES = Endpoint(
     name="charges", description="Charges, newest first.", path="/v1/charges", **_LIST
 )
@@ -96,13 +111,13 @@ CUSTOMERS = Endpoint(
     name="customers",
     description="Customers (deleted ones are not listed).",
     path="/v1/customers",
-    **_LIST,
+    **{**_LIST, **_CHANGING},
 )
 INVOICES = Endpoint(
     name="invoices",
     description="Invoices in every status, drafts included.",
     path="/v1/invoices",
-    **_LIST,
+    **{**_LIST, **_CHANGING},
 )
 SUBSCRIPTIONS = Endpoint(
     name="subscriptions",
@@ -110,7 +125,7 @@ SUBSCRIPTIONS = Endpoint(
     path="/v1/subscriptions",
     # Without `status`, canceled subscriptions are left out of the list.
     params={"status": "all"},
-    **_LIST,
+    **{**_LIST, **_CHANGING},
 )
 PAYMENT_INTENTS = Endpoint(
     name="payment_intents",
@@ -131,11 +146,47 @@ PRODUCTS = Endpoint(
     name="products",
     description="Products, active and archived.",
     path="/v1/products",
-    **_LIST,
+    **{**_LIST, **_CHANGING},
 )
 PRICES = Endpoint(
-    name="prices", description="Prices, active and archived.", path="/v1/prices", **_LIST
+    name="prices",
+    description="Prices, active and archived.",
+    path="/v1/prices",
+    **{**_LIST, **_CHANGING},
 )
+
+# The Events API (api_inventory.md, "Change feed"): a list like the others, newest first,
+# `created[gte]`/`created[lte]` in Unix seconds, `type` filtering by a name with `*`.
+EVENTS = Endpoint(
+    name="events",
+    description="Events of the last 30 days (the change feed; not a table).",
+    path="/v1/events",
+    primary_keys=("id",),
+    data_selector="data",
+    paginator=_LIST["paginator"],
+    page_size=100,
+    page_size_param="limit",
+    incremental=_LIST["incremental"],
+    sort_mode="desc",
+)
+FEEDS = {
+    "customers": ChangeFeed(
+        event_type="customer.*", object_name="customer", deletions=frozenset({"customer.deleted"})
+    ),
+    "invoices": ChangeFeed(
+        event_type="invoice.*", object_name="invoice", deletions=frozenset({"invoice.deleted"})
+    ),
+    # `customer.subscription.deleted` is a cancellation: the subscription stays, canceled.
+    "subscriptions": ChangeFeed(
+        event_type="customer.subscription.*", object_name="subscription", deletions=frozenset()
+    ),
+    "products": ChangeFeed(
+        event_type="product.*", object_name="product", deletions=frozenset({"product.deleted"})
+    ),
+    "prices": ChangeFeed(
+        event_type="price.*", object_name="price", deletions=frozenset({"price.deleted"})
+    ),
+}
 
 # Nested lists (api_inventory.md, "Nested lists"): an invoice's `lines` and a subscription's
 # `items` come embedded with their first page only and their own `has_more`. Each is a table

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from connector_stripe import settings
+from connector_stripe.changes import CHANGED_FIELD, changes_response, stamped
 from connector_stripe.nested import nested_response
 from headwater.errors import (
     AuthenticationError,
@@ -141,6 +142,15 @@ def response(config: StripeConfig, inputs: SourceInputs, runtime: Runtime) -> So
     if problem is not None:
         raise problem
     endpoint = settings.ENDPOINTS[inputs.schema_name]
+    feed = settings.FEEDS.get(inputs.schema_name)
+    if feed is not None and inputs.incremental_field == CHANGED_FIELD:
+        return changes_response(
+            client_config(config), endpoint, settings.EVENTS, feed, inputs, runtime
+        )
+    if feed is not None:
+        # Every row of a table with a change feed says when its state was read, so `changed`
+        # is never missing, whatever the mode (changes.py).
+        endpoint = endpoint.evolve(normalize=stamped(endpoint.normalize, runtime))
     nested = settings.NESTED.get(inputs.schema_name)
     if nested is not None:
         return nested_response(client_config(config), nested, endpoint, inputs, runtime)

@@ -31,6 +31,12 @@ connector's mistakes. What it follows:
   ``/v1/invoices/{id}/lines`` and ``/v1/subscription_items?subscription={id}`` (the
   ``subscription`` parameter is required), in the parent's order, with the same pagination
   and parameter rules as the other lists; an unknown parent is ``404 resource_missing``.
+- ``/v1/events``: the events of the last :data:`RETENTION_DAYS` days before the emulator's
+  :attr:`~StripeApi.today`, newest first, each ``{"id", "object": "event", "type",
+  "created", "api_version", "data": {"object": ...}}``; filters ``type`` (a name, ``*`` a
+  wildcard), ``types[]`` (up to 20 names; not with ``type``), ``created`` and its ranges,
+  ``delivery_success``, and the usual pagination. Objects created, changed
+  (:meth:`~StripeApi.update`) or deleted (:meth:`~StripeApi.delete`) record their event.
 - An unknown path is ``404`` "Unrecognized request URL". Inject ``429``s (:func:`rate_limited`),
   5xx and timeouts through :meth:`~headwater.emulator.Emulator.inject`.
 """
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import fnmatch
 import operator
 from typing import TYPE_CHECKING, Any
 
@@ -66,8 +73,11 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "API_VERSION",
     "CONNECTED_ACCOUNT",
     "EMBEDDED",
+    "EVENT_PREFIX",
+    "RETENTION_DAYS",
     "OBJECTS",
     "PARAM_RULES",
     "RESTRICTED_KEY",
@@ -82,6 +92,10 @@ SECRET_KEY = "sk_test_51ContractSecretKey0001"
 RESTRICTED_KEY = "rk_test_51ContractRestricted0002"
 CONNECTED_ACCOUNT = "acct_1ContractConnected"
 _START = int(dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC).timestamp())
+# The events' "now": the test clock's (headwater.ManualClock starts at 2026-01-01).
+_TODAY = int(dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp())
+API_VERSION = "2025-03-31.basil"
+"""The API version the emulator renders events in (the connector's target)."""
 _DEFAULT_LIMIT = 10
 _MAX_LIMIT = 100
 
@@ -189,9 +203,57 @@ def _sub_list_rules(path: str) -> EndpointRules:
     return EndpointRules(path=path, rules=rules)
 
 
+RETENTION_DAYS = 30
+"""How far back ``/v1/events`` lists events."""
+_MAX_TYPES = 20
+# list path -> the prefix of its objects' event types (`customer.updated`)
+EVENT_PREFIX = {
+    "charges": "charge",
+    "customers": "customer",
+    "invoices": "invoice",
+    "subscriptions": "customer.subscription",
+    "payment_intents": "payment_intent",
+    "refunds": "refund",
+    "balance_transactions": "balance.transaction",
+    "products": "product",
+    "prices": "price",
+}
+
+
+def _event_rules() -> EndpointRules:
+    # [events]: type or types (not both), created ranges, delivery_success, pagination.
+    rules: list[ParamRule] = [
+        KnownParams(
+            names=_COMMON | {"type", "types[]", "delivery_success"} | set(_CREATED_CHECKS),
+            message="Received unknown parameter: {param}",
+        ),
+        IntegerRange(
+            name="limit",
+            minimum=1,
+            maximum=_MAX_LIMIT,
+            message="This value must be greater than or equal to 1 and less than or equal to"
+            f" {_MAX_LIMIT}.",
+        ),
+        *(IntegerRange(name=name, message="Invalid integer: {value}") for name in _CREATED_CHECKS),
+        Exclusive(
+            names=("starting_after", "ending_before"),
+            message="Received both starting_after and ending_before parameters. Please pass in"
+            " only one.",
+        ),
+        Exclusive(names=("type", "types[]"), message="Pass either type or types, not both."),
+        Choice(
+            name="delivery_success",
+            values={"true", "false"},
+            message="Invalid boolean: {value}",
+        ),
+    ]
+    return EndpointRules(path="/v1/events", rules=rules)
+
+
 PARAM_RULES = (
     *(_list_rules(path) for path in OBJECTS),
     *(_sub_list_rules(path) for path in _SUB_LISTS),
+    _event_rules(),
 )
 """The parameter rules Stripe documents for the lists the connector reads."""
 
@@ -266,7 +328,10 @@ class StripeApi(Emulator):
     def __init__(self) -> None:
         super().__init__()
         self.now = _START
+        self.today = _TODAY
+        """The API's clock for the events' retention (Unix seconds); tests move it."""
         self._serial = 0
+        self._event_serial = 0
         for path, (_, _, count) in OBJECTS.items():
             for _ in range(count):
                 self._new(path)
@@ -289,7 +354,12 @@ class StripeApi(Emulator):
         return f"{account}/{path}" if account else path
 
     def _new(
-        self, path: str, *, account: str | None = None, created: int | None = None
+        self,
+        path: str,
+        *,
+        account: str | None = None,
+        created: int | None = None,
+        event_at: int | None = None,
     ) -> dict[str, Any]:
         name, prefix, _ = OBJECTS[path]
         if created is None:
@@ -309,7 +379,48 @@ class StripeApi(Emulator):
         elif path == "subscriptions":
             row["items"] = self._nested(row, "/v1/subscription_items", account)
         self.store.add(self.table(path, account), [row])
+        at = created if event_at is None else event_at
+        self._event(f"{EVENT_PREFIX[path]}.created", row, at, account)
         return row
+
+    def _event(
+        self, kind: str, obj: dict[str, Any], at: int, account: str | None = None
+    ) -> dict[str, Any]:
+        """Record an event of ``kind`` whose object is ``obj`` (a copy, as it is now)."""
+        self._event_serial += 1  # its own count: object ids and times stay as they were
+        event = {
+            "id": f"evt_{self._event_serial:08d}Emu",
+            "object": "event",
+            "type": kind,
+            "created": at,
+            "api_version": API_VERSION,
+            "livemode": False,
+            "data": {"object": dict(obj)},
+        }
+        self.store.add(self.table("events", account), [event])
+        return event
+
+    def update(self, schema: str, ident: str, at: int, **changes: Any) -> dict[str, Any]:
+        """Change object ``ident`` of ``schema`` at ``at`` (Unix seconds); records its
+        ``.updated`` event. Its ``created`` stays, so a ``created`` filter does not see it."""
+        row = next(row for row in self.store.rows(schema) if row["id"] == ident)
+        row.update(changes)
+        self.store.add(schema, [row])
+        self._event(f"{EVENT_PREFIX[schema]}.updated", row, at)
+        return row
+
+    def delete(self, schema: str, ident: str, at: int) -> None:
+        """Delete object ``ident`` of ``schema`` at ``at``, as Stripe does: it leaves its
+        list, and a ``.deleted`` event holds its last state. A subscription is canceled
+        instead (``customer.subscription.deleted``): it stays, with status ``canceled``."""
+        row = next(row for row in self.store.rows(schema) if row["id"] == ident)
+        if schema == "subscriptions":
+            row.update(status="canceled", canceled_at=at)
+            self.store.add(schema, [row])
+        else:
+            self.store.delete(schema, [ident])
+            row["deleted"] = True
+        self._event(f"{EVENT_PREFIX[schema]}.deleted", row, at)
 
     def _nested(self, parent: dict[str, Any], path: str, account: str | None) -> dict[str, Any]:
         """The entries of ``parent``'s nested list, stored, and the list object it embeds."""
@@ -365,18 +476,22 @@ class StripeApi(Emulator):
 
     def add_rows(self, schema: str) -> None:
         """Between two syncs: two objects are created, and an old one changes (its ``created``
-        stays: a list filtered on ``created`` does not show the change)."""
+        stays: a list filtered on ``created`` does not show the change). Their events happen
+        :attr:`today`, when the syncs run."""
         oldest = self.store.rows(schema)[0]
-        self.store.add(schema, [{**oldest, **_CHANGES[schema]}])
-        self._new(schema)
-        self._new(schema)
+        self.update(schema, oldest["id"], self.today, **_CHANGES[schema])
+        self._new(schema, event_at=self.today)
+        self._new(schema, event_at=self.today)
 
     def add_row_at(self, schema: str, field: str, value: Any) -> None:
-        """A new object of ``schema`` created exactly at ``value`` (Unix seconds, as rows hold
-        ``created``, the only incremental field)."""
-        if field != "created" or schema not in OBJECTS:
+        """A new object of ``schema`` created exactly at ``value`` (Unix seconds): its
+        ``created`` for the field ``created``, its creation event's for ``changed``."""
+        if schema not in OBJECTS or field not in ("created", "changed"):
             raise ValueError(f"no incremental field {field!r} on {schema!r}")
-        self._new(schema, created=int(value))
+        if field == "created":
+            self._new(schema, created=int(value))
+        else:
+            self._new(schema, event_at=int(value))
 
     # --- the API --------------------------------------------------------------------------
 
@@ -406,6 +521,8 @@ class StripeApi(Emulator):
                 code="account_invalid",
             )
         segments = request.url.path.strip("/").split("/")
+        if segments == ["v1", "events"]:
+            return self._events(request, key, account)
         nested = _nested_path(segments, request.url.params)
         if nested is not None:
             return self._sub_list(request, key, account, *nested)
@@ -429,6 +546,40 @@ class StripeApi(Emulator):
         except _Invalid as problem:
             extra = {"param": problem.param} if problem.param else {}
             return _error(400, str(problem), code=problem.code, **extra)
+
+    def _events(self, request: httpx.Request, key: str, account: str | None) -> httpx.Response:
+        if key == RESTRICTED_KEY:
+            return _error(
+                403,
+                f"The provided key '{_masked(key)}' does not have the required permissions for"
+                " this endpoint on account 'acct_1ContractPlatform'. Having the"
+                " 'rak_event_read' permission would allow this request to continue.",
+            )
+        params = request.url.params  # the rules held: names, integers, one cursor, one filter
+        types = params.get_list("types[]")
+        if len(types) > _MAX_TYPES:
+            return _error(
+                400,
+                f"Invalid array: types may hold at most {_MAX_TYPES} event names",
+                param="types",
+            )
+        pattern = params.get("type")
+        oldest = self.today - RETENTION_DAYS * 86400
+        rows = [
+            row
+            for row in self.store.rows(self.table("events", account))
+            if row["created"] >= oldest
+            and _created_matches(row["created"], params)
+            and (pattern is None or fnmatch.fnmatchcase(row["type"], pattern))
+            and (not types or row["type"] in types)
+        ]
+        rows.sort(key=lambda row: (row["created"], row["id"]), reverse=True)
+        try:
+            page, more = _page(rows, params, "event", key=lambda r: (r["created"], r["id"]))
+        except _Invalid as problem:
+            return _error(400, str(problem), code=problem.code, param=problem.param or "")
+        body = {"object": "list", "url": "/v1/events", "has_more": more, "data": page}
+        return json_response(200, body, {"Request-Id": f"req_emu{len(self.requests):06d}"})
 
     def _sub_list(
         self, request: httpx.Request, key: str, account: str | None, parent: str, owner: str
@@ -517,6 +668,33 @@ def _key(header: str) -> str | None:
             return None
         return decoded.partition(":")[0] or None
     return None
+
+
+def _page(
+    rows: list[dict[str, Any]],
+    params: httpx.QueryParams,
+    name: str,
+    *,
+    key: Callable[[dict[str, Any]], Any],
+) -> tuple[list[dict[str, Any]], bool]:
+    """The page of ``rows`` (newest first by ``key``) the cursors and ``limit`` ask for."""
+    limit = int(params.get("limit", _DEFAULT_LIMIT))
+    after, before = params.get("starting_after"), params.get("ending_before")
+    if not (after or before):
+        return rows[:limit], len(rows) > limit
+    cursor = after or before or ""
+    anchor = next((row for row in rows if row["id"] == cursor), None)
+    if anchor is None:
+        raise _Invalid(
+            f"No such {name}: '{cursor}'",
+            code="resource_missing",
+            param="starting_after" if after else "ending_before",
+        )
+    if after:
+        rest = [row for row in rows if key(row) < key(anchor)]
+        return rest[:limit], len(rest) > limit
+    rest = [row for row in rows if key(row) > key(anchor)]
+    return rest[-limit:], len(rest) > limit
 
 
 def _nested_path(segments: list[str], params: httpx.QueryParams) -> tuple[str, str] | None:
