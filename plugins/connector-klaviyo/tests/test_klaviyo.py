@@ -94,17 +94,18 @@ def test_profiles_are_read_across_pages_by_their_next_links():
     # The next link is followed as sent: it carries the request's parameters once each.
     assert second.params["page[cursor]"]
     assert second.params.get_list("page[size]") == ["100"]
-    assert [row["updated"] for row in rows] == sorted(row["updated"] for row in rows)
+    # A profile without `updated` (nullable) sorts first.
+    assert [row["updated"] or "" for row in rows] == sorted(row["updated"] or "" for row in rows)
 
 
-def test_events_come_oldest_first_in_pages_of_the_api_size_with_their_relationships():
+def test_events_come_oldest_first_in_pages_of_the_largest_size_with_their_relationships():
     api = KlaviyoApi()
 
     rows = read(api, "events")
 
-    assert len(rows) == 430
-    assert len(api.requests) == 3  # 200 a page
-    assert "page[size]" not in api.requests[0].url.params
+    assert len(rows) == 1030
+    assert len(api.requests) == 2  # up to 1000 a page (200 without page[size])
+    assert api.requests[0].url.params["page[size]"] == "1000"
     assert [row["datetime"] for row in rows] == sorted(row["datetime"] for row in rows)
     assert all(row["metric_id"] and row["profile_id"] for row in rows)
 
@@ -149,7 +150,7 @@ def test_the_bound_is_a_greater_than_filter_optionally_combined_with_a_base_filt
 
 def test_profiles_are_read_since_the_watermark_inclusive():
     api = KlaviyoApi()
-    watermark = max(row["updated"] for row in read(api, "profiles"))
+    watermark = max(row["updated"] for row in read(api, "profiles") if row["updated"])
     api.add_rows("profiles")
 
     rows = read(api, "profiles", **incremental("updated", watermark))
@@ -186,10 +187,14 @@ def test_a_campaign_bound_is_combined_with_the_channel_filter():
     assert len(rows) == 3  # at the watermark, the updated one and the new email campaign
 
 
-def test_the_start_date_bounds_a_first_read():
+def test_the_start_date_bounds_a_first_incremental_read():
     api = KlaviyoApi()
+    first = {
+        **incremental("updated", None),
+        "start_date": dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.UTC),
+    }
 
-    rows = read(api, "lists", start_date=dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.UTC))
+    rows = read(api, "lists", **first)
 
     assert api.requests[0].url.params["filter"] == "greater-than(updated,2025-03-01T09:59:59Z)"
     assert all(row["updated"] >= "2025-03-01T10:00:00+00:00" for row in rows)
@@ -338,7 +343,8 @@ def test_an_unknown_revision_has_its_own_message():
 def test_a_row_added_at_the_watermark_comes_in_the_read_from_it(schema, field, key):
     api = KlaviyoApi()
     before = read(api, schema)
-    watermark = sorted(row[field] for row in before)[len(before) // 2]
+    dated = sorted(row[field] for row in before if row[field])
+    watermark = dated[len(dated) // 2]
 
     kit.add_row_at(api, schema, field, watermark)
     rows = read(api, schema, **incremental(field, watermark))
@@ -441,3 +447,91 @@ def test_a_lasting_server_error_fails_with_its_status():
     with pytest.raises(ServerError, match="503") as caught:
         read(api, "lists")
     assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
+
+
+# --- revision 2026-10-15 (issue 16, item 6) ----------------------------------------------------
+
+
+def _ask_at(api, path_and_query, revision):
+    headers = {"Authorization": f"Klaviyo-API-Key {PRIVATE_KEY}", "revision": revision}
+    return api(httpx.Request("GET", f"https://a.klaviyo.com{path_and_query}", headers=headers))
+
+
+@pytest.mark.parametrize(
+    ("revision", "query", "status"),
+    [
+        ("2025-01-15", "page[size]=1000", 400),  # no page[size] on events before 2026-01-15
+        ("2026-01-15", "page[size]=1000", 200),
+        ("2026-10-15", "page[size]=1000", 200),
+        ("2026-10-15", "page[size]=1001", 400),
+        ("2026-10-15", "page[size]=0", 400),
+    ],
+)
+def test_the_emulator_takes_an_event_page_size_only_where_the_revision_documents_it(
+    revision, query, status
+):
+    assert _ask_at(KlaviyoApi(), f"/api/events?{query}", revision).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "status"),
+    [
+        ("profiles", "subscriptions,predictive_analytics", 200),
+        ("profiles", "subscriptions", 200),
+        ("profiles", "subscriptions,lifetime_value", 400),
+        ("lists/{list}/profiles", "subscriptions", 400),  # not documented there
+        ("lists/{list}/profiles", None, 200),
+    ],
+)
+def test_the_emulator_takes_the_documented_additional_profile_fields(path, value, status):
+    api = KlaviyoApi()
+    path = path.format(list=api.store.rows("lists")[0]["id"])
+    query = "" if value is None else f"?additional-fields[profile]={value}"
+
+    answer = _ask_at(api, f"/api/{path}{query}", "2026-10-15")
+
+    assert answer.status_code == status
+
+
+def test_the_emulator_leaves_consent_out_unless_it_is_asked_for():
+    api = KlaviyoApi()
+    plain = _ask_at(api, "/api/profiles", "2026-10-15").json()["data"][0]["attributes"]
+    asked = _ask_at(
+        api, "/api/profiles?additional-fields[profile]=subscriptions", "2026-10-15"
+    ).json()["data"][0]["attributes"]
+
+    assert "subscriptions" not in plain
+    assert asked["subscriptions"]["email"]["marketing"]["consent"]
+    assert "predictive_analytics" not in asked
+
+
+def test_profiles_carry_their_consent_and_predictive_analytics():
+    api = KlaviyoApi()
+
+    rows = read(api, "profiles")
+
+    sent = api.requests[0].url.params
+    assert sent["additional-fields[profile]"] == "subscriptions,predictive_analytics"
+    assert all(row["subscriptions"]["email"]["marketing"]["consent"] for row in rows)
+    assert all("churn_probability" in row["predictive_analytics"] for row in rows)
+    assert len(rows) == 230
+
+
+def test_list_members_do_not_ask_for_fields_their_page_does_not_document():
+    api = KlaviyoApi()
+
+    rows = read(api, "list_profiles")
+
+    assert rows
+    children = [r for r in api.requests if r.url.path.endswith("/profiles")]
+    assert all("additional-fields[profile]" not in r.url.params for r in children)
+
+
+def test_a_profile_without_updated_is_read():
+    api = KlaviyoApi(undated_profile=True)
+
+    rows = read(api, "profiles")
+
+    undated = [row for row in rows if row["updated"] is None]
+    assert [row["email"] for row in undated] == ["person5@example.com"]
+    assert undated[0]["created"]  # still partitioned by its creation time

@@ -172,5 +172,92 @@ def test_the_configured_key_and_the_pinned_revision_reach_the_requests():
     first = api.requests[0]
     assert first.url.path == "/api/lists"
     assert first.headers["Authorization"] == f"Klaviyo-API-Key {PRIVATE_KEY}"
-    assert first.headers["revision"] == "2025-01-15"
+    assert first.headers["revision"] == "2026-10-15"
     assert first.headers["Accept"] == "application/vnd.api+json"
+
+
+# --- `headwater sync` (issue 16, items 6 and 7) ------------------------------------------------
+
+
+def _sync_cli(tmp_path, monkeypatch, api, key, *arguments, schemas=""):
+    """`headwater sync klaviyo` in process, its requests going to ``api``."""
+    from click.testing import CliRunner
+
+    import headwater.runtime
+    from headwater.cli.app import cli
+
+    # The command builds its own Runtime; this one reaches the emulator, not Klaviyo.
+    monkeypatch.setattr(headwater.runtime, "Runtime", lambda **fields: kit.runtime(api, **fields))
+    path = tmp_path / "klaviyo.toml"
+    path.write_text(f'[source]\nprivate_api_key = "{key}"\n{schemas}')
+    command = ["sync", "klaviyo", "-c", str(path), "-w", str(tmp_path / "w"), *arguments]
+    return CliRunner().invoke(cli, command)
+
+
+@pytest.mark.parametrize(
+    ("key", "status", "schema", "says"),
+    [
+        ("pk_notTheRightOne4242", None, "profiles", "rejected the private API key"),
+        (PRIVATE_KEY, 403, "events", "give it 'events:read'"),
+        (PRIVATE_KEY, 403, "profiles", "give it 'profiles:read'"),
+    ],
+)
+def test_a_sync_that_is_refused_prints_the_connector_s_message(
+    tmp_path, monkeypatch, key, status, schema, says
+):
+    from connector_klaviyo.testing import error_body
+
+    api = KlaviyoApi()
+    if status is not None:
+        body = error_body(403, "permission_denied", "Permission denied.", "Missing scope.")
+        api.inject(StatusFailure(status=403, json=body), times=100)
+
+    result = _sync_cli(tmp_path, monkeypatch, api, key, "-s", schema)
+
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith(f"{schema}: failed:")]
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0]
+    assert key not in result.output + result.stderr
+
+
+INCREMENTAL_PROFILES = (
+    '[schemas.profiles]\nsync_mode = "incremental"\nincremental_field = "updated"\n'
+)
+
+
+def _finished(result):
+    import json
+
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return [event for event in events if "rows_written" in event]
+
+
+def test_a_row_without_the_incremental_value_is_written_and_counted_but_moves_nothing(
+    tmp_path, monkeypatch
+):
+    from deltalake import DeltaTable
+
+    api = KlaviyoApi(undated_profile=True)
+    newest = max(row["updated"] for row in api.store.rows("profiles") if row["updated"])
+    sync = ("-s", "profiles", "--json")
+
+    first = _sync_cli(tmp_path, monkeypatch, api, PRIVATE_KEY, *sync, schemas=INCREMENTAL_PROFILES)
+
+    assert first.exit_code == 0, first.stderr
+    [outcome] = _finished(first)
+    assert (outcome["rows_read"], outcome["rows_written"]) == (230, 230)  # the undated one too
+    assert outcome["watermark"].startswith(newest[:19])  # the newest dated value, not null
+    table = DeltaTable(str(tmp_path / "w" / "klaviyo" / "profiles")).to_pyarrow_table()
+    assert table.num_rows == 230
+    assert table.column("updated").null_count == 1
+
+    api.add_rows("profiles")
+    second = _sync_cli(tmp_path, monkeypatch, api, PRIVATE_KEY, *sync, schemas=INCREMENTAL_PROFILES)
+
+    assert second.exit_code == 0, second.stderr
+    [again] = _finished(second)
+    assert again["rows_written"] == 4  # at the watermark, the changed one, two new ones
+    table = DeltaTable(str(tmp_path / "w" / "klaviyo" / "profiles")).to_pyarrow_table()
+    assert table.num_rows == 232
+    assert table.column("updated").null_count == 1  # still there, untouched

@@ -11,8 +11,18 @@ connector's mistakes. What it follows:
   resource ``{"type", "id", "attributes", "relationships"?, "links"}``.
 - Cursor pagination: ``links.next`` is the full URL of the next page (every query parameter
   of the request kept, ``page[cursor]`` set), ``null`` on the last page. ``page[size]`` only
-  where documented (profiles and list profiles at most 100, flows at most 50); elsewhere it
-  is a 400, and the page size is the API's own.
+  where documented (profiles and list profiles at most 100, flows at most 50, events at most
+  1000 from revision 2026-01-15 on: under an older revision it is a 400, and events come 200
+  a page); elsewhere it is a 400, and the page size is the API's own.
+- ``additional-fields[profile]`` on ``/api/profiles`` (``subscriptions``,
+  ``predictive_analytics``, ``hashed_email``, ``hashed_phone_number``, comma-separated): the
+  profile's consent (``subscriptions``) and ``predictive_analytics`` are in its attributes
+  only when asked for; another value, or the parameter on an endpoint whose page does not
+  list it, is a 400.
+- Time attributes are nullable, as the spec marks them: ``KlaviyoApi(undated_profile=True)``
+  gives profile number :data:`UNDATED_PROFILE` ``updated: null``. It sorts first by
+  ``updated`` and no time filter matches it. (Off by default: the contract suite requires
+  every row to hold its incremental field.)
 - ``filter``: ``op(field,value)`` expressions, several joined by ``and(...)`` or by commas;
   only the fields and operators each endpoint documents; datetimes unquoted (a quoted or
   malformed one is a 400). Campaigns require ``equals(messages.channel,'email'|'sms')``.
@@ -57,11 +67,26 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["PARAM_RULES", "PRIVATE_KEY", "KlaviyoApi", "error_body", "kit", "throttled"]
+__all__ = [
+    "PARAM_RULES",
+    "PRIVATE_KEY",
+    "REVISIONS",
+    "UNDATED_PROFILE",
+    "KlaviyoApi",
+    "error_body",
+    "kit",
+    "throttled",
+]
 
 PRIVATE_KEY = "pk_contract0123456789abcdef0123"
 _START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 _REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.pre)?$")
+REVISIONS = ("2025-01-15", "2026-01-15", "2026-10-15")
+"""Revisions whose behaviour the emulator models (api_inventory.md); another well-formed one
+is answered as the nearest older of these."""
+UNDATED_PROFILE = 5
+"""The number of the profile whose ``updated`` is null (its ``created`` is set)."""
+_PROFILE_EXTRAS = frozenset({"subscriptions", "predictive_analytics"})
 _ORDER = {"greater-than", "greater-or-equal", "less-than", "less-or-equal"}
 _EQUALS = {"equals", "any"}
 
@@ -107,6 +132,8 @@ class _List:
     sorts: frozenset[str] = frozenset()
     page_size: int = 20  # the default (or fixed) page size
     max_page_size: int | None = None  # None: no page[size] parameter
+    page_size_since: str | None = None  # the first revision that takes page[size]
+    additional: frozenset[str] = frozenset()  # additional-fields[<type>] values documented
     relationships: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()  # stored columns that are not attributes
 
@@ -131,6 +158,10 @@ _PROFILES = _List(
     sorts=frozenset({"id", "created", "updated", "email"}),
     page_size=20,
     max_page_size=100,
+    additional=frozenset(
+        {"subscriptions", "predictive_analytics", "hashed_email", "hashed_phone_number"}
+    ),
+    hidden=("subscriptions", "predictive_analytics"),
 )
 _EVENTS = _List(
     table="events",
@@ -143,6 +174,8 @@ _EVENTS = _List(
     datetimes=frozenset({"datetime"}),
     sorts=frozenset({"datetime", "timestamp"}),
     page_size=200,
+    max_page_size=1000,
+    page_size_since="2026-01-15",
     relationships=("metric", "profile"),
 )
 _CAMPAIGNS = _List(
@@ -203,7 +236,7 @@ _LIST_PROFILES = _List(
     datetimes=frozenset({"joined_group_at"}),
     sorts=frozenset({"joined_group_at"}),
     page_size=20,
-    hidden=("joined_group_at",),
+    hidden=("joined_group_at", "subscriptions", "predictive_analytics"),
     max_page_size=100,
 )
 
@@ -330,10 +363,11 @@ class KlaviyoApi(Emulator):
 
     param_rules = PARAM_RULES
 
-    def __init__(self) -> None:
+    def __init__(self, *, undated_profile: bool = False) -> None:
         super().__init__()
         self.now = _START
         self._ids = 0
+        self._undated = undated_profile
         for index in range(6):
             self._new_metric(f"Metric {index}")
         for _ in range(230):
@@ -344,7 +378,7 @@ class KlaviyoApi(Emulator):
         for index, list_row in enumerate(self.store.rows("lists")):
             for profile in profiles[: 120 if index == 0 else index * 3]:
                 self._join(list_row["id"], profile)
-        for _ in range(430):
+        for _ in range(1030):  # more than one page of the largest size, 1000
             self._new_event()
         for index in range(23):
             self._new_campaign("email" if index % 2 else "sms")
@@ -371,7 +405,17 @@ class KlaviyoApi(Emulator):
             "email": f"person{number}@example.com",
             "first_name": f"Person {number}",
             "created": moment,
-            "updated": moment,
+            "updated": None if self._undated and number == UNDATED_PROFILE and not at else moment,
+            "subscriptions": {
+                "email": {
+                    "marketing": {
+                        "can_receive_email_marketing": number % 3 != 0,
+                        "consent": "SUBSCRIBED" if number % 3 else "UNSUBSCRIBED",
+                        "consent_timestamp": moment,
+                    }
+                }
+            },
+            "predictive_analytics": {"churn_probability": (number % 10) / 10},
         }
         self.store.add("profiles", [row])
 
@@ -517,7 +561,7 @@ class KlaviyoApi(Emulator):
                     400,
                     "invalid",
                     "Invalid input.",
-                    "A valid revision header is required, e.g. revision: 2025-01-15",
+                    "A valid revision header is required, e.g. revision: 2026-10-15",
                     header="revision",
                 ),
             )
@@ -596,20 +640,24 @@ class KlaviyoApi(Emulator):
             if sort.startswith("-"):
                 rows.reverse()
         size = spec.page_size
+        revision = request.headers.get("revision", "")
         if "page[size]" in params:
             # In range where documented (PARAM_RULES). Elsewhere the reference pages list no
             # page[size]; refusing it is the emulator's conservative reading, not a
             # documented rule (api_inventory.md, "Parameter rules").
-            if spec.max_page_size is None:
+            if spec.max_page_size is None or (
+                spec.page_size_since is not None and revision < spec.page_size_since
+            ):
                 raise _Invalid("'page[size]' is not a valid field for this endpoint", "page[size]")
             size = int(params["page[size]"])
+        extras = self._additional(spec, params)
         offset = _offset(params.get("page[cursor]"))
         page = rows[offset : offset + size]
         following = None
         if offset + size < len(rows):
             following = str(request.url.copy_set_param("page[cursor]", _cursor(offset + size)))
         body = {
-            "data": [self._resource(spec, row) for row in page],
+            "data": [self._resource(spec, row, extras) for row in page],
             "links": {"self": str(request.url), "next": following, "prev": None},
         }
         return json_response(200, body)
@@ -636,12 +684,26 @@ class KlaviyoApi(Emulator):
             return [row for row in rows if row.get(field) in value]
         return [row for row in rows if row.get(field) == value]
 
-    def _resource(self, spec: _List, row: Mapping[str, Any]) -> dict[str, Any]:
+    def _additional(self, spec: _List, params: httpx.QueryParams) -> frozenset[str]:
+        name = f"additional-fields[{spec.type}]"
+        if name not in params:
+            return frozenset()
+        asked = {value.strip() for value in params[name].split(",")}
+        unknown = sorted(asked - spec.additional)
+        if unknown:
+            raise _Invalid(f"'{unknown[0]}' is not a valid value for '{name}'", name)
+        return frozenset(asked)
+
+    def _resource(
+        self, spec: _List, row: Mapping[str, Any], extras: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         links = {f"{name}_id" for name in spec.relationships}
         attributes = {
             name: value
             for name, value in row.items()
-            if name != "id" and name not in links and name not in spec.hidden
+            if name != "id"
+            and name not in links
+            and (name not in spec.hidden or (name in extras and name in _PROFILE_EXTRAS))
         }
         resource: dict[str, Any] = {"type": spec.type, "id": row["id"], "attributes": attributes}
         if spec.relationships:
