@@ -416,6 +416,8 @@ MONTHLY = {
             "partitioning datetime month of updated_at -> md5 of id into 8 buckets",
         ),
         ({"incremental_field": "seen_at"}, "incremental field updated_at (datetime) -> seen_at"),
+        # A connector that stops partitioning a table: the full refresh drops the partitions.
+        ({"partition": {}}, "partitioning datetime month of updated_at -> none"),
     ],
 )
 def test_a_changed_layout_is_reported_with_what_changed_and_how_to_proceed(
@@ -667,3 +669,17 @@ def test_a_storage_failure_while_writing_is_a_warehouse_error_and_keeps_the_tabl
     assert raised.value.path == f"{warehouse}/mem/items"
     monkeypatch.undo()
     assert read_rows(table(warehouse).table_uri) == before  # the last commit, whole
+
+
+def test_a_full_refresh_partitions_a_table_that_was_not(warehouse):
+    items = MemorySchema(name="items")
+    items.rows = [{"id": n, "updated_at": at(n)} for n in range(1, 4)]
+    sync(MemorySource(items), "items", warehouse)
+
+    upgraded = MemorySource(MemorySchema(name="items", rows=items.rows, partition=MONTHLY))
+    with pytest.raises(LayoutChangedError):
+        sync(upgraded, "items", warehouse)
+    sync(upgraded, "items", warehouse, full_refresh=True)
+
+    assert table(warehouse).metadata().partition_columns == ["_headwater_partition"]
+    assert [row["id"] for row in read_rows(table(warehouse).table_uri)] == [1, 2, 3]

@@ -207,7 +207,9 @@ class TableWriter:
                 reader,
                 mode="overwrite",
                 schema_mode="overwrite",
-                partition_by=[PARTITION_COLUMN] if partitioned else None,
+                # An empty list, not None: None keeps the table's partition columns, and a
+                # table that stops being partitioned would fail to be replaced.
+                partition_by=[PARTITION_COLUMN] if partitioned else [],
                 storage_options=self.location.options() if self._table is None else None,
                 configuration=dict(_CREATED_WITH) if self._table is None else None,
                 commit_properties=commit_properties(document),
