@@ -90,3 +90,32 @@ def test_an_unknown_scheme_is_refused():
 )
 def test_an_object_store_error_is_one_line_without_credentials(message, described):
     assert describe_store_error(OSError(message)) == described
+
+
+@pytest.mark.parametrize(
+    ("message", "storage"),
+    [
+        (
+            "Failed to parse parquet: External: Generic LocalFileSystem error: Unable to copy data"
+            " to file: No space left on device (os error 28)",
+            True,
+        ),
+        ("Generic S3 error: Error performing PUT http://127.0.0.1:9000/b/t - 403 Forbidden", True),
+        (
+            "Generic error: Partition column(s) not found in write schema: _headwater_partition",
+            False,
+        ),
+        ("Schema error: Invalid data type for Delta Lake: Null", False),
+    ],
+    ids=["full-disk", "store-refuses", "partition-mismatch", "schema"],
+)
+def test_a_delta_refusal_is_not_blamed_on_the_disk(message, storage):
+    from deltalake.exceptions import DeltaError
+
+    from headwater.warehouse import warehouse_error
+
+    error = warehouse_error(DeltaError(message), "/wh/c/t", "write")
+
+    assert ("check that the warehouse folder exists" in str(error)) is storage
+    assert ("Delta Lake refused to write the table /wh/c/t" in str(error)) is not storage
+    assert "Nothing was committed by this step" in str(error)

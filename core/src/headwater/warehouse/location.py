@@ -223,6 +223,15 @@ def warehouse_error(
     .. versionadded:: 0.2
     """
     reason = _reason(error)
+    if not _looks_like_storage(error, reason):
+        # Delta Lake refused the operation itself (a schema or partitioning it cannot
+        # write): pointing at the disk would send the user the wrong way.
+        return WarehouseError(
+            f"Delta Lake refused to {doing} the table {uri}: {reason}. Nothing was committed"
+            f" by this step; {again} with HEADWATER_DEBUG=1 and report it if it persists",
+            path=uri,
+            reason=reason,
+        )
     where = (
         "the object store is reachable with these credentials"
         if is_object_store(uri)
@@ -234,6 +243,20 @@ def warehouse_error(
         path=uri,
         reason=reason,
     )
+
+
+# How storage failures read when Delta Lake reports them: the OS's error, its object-store
+# client's kinds, an HTTP status from a store.
+_STORAGE = re.compile(
+    r"os error \d+|filesystem|object ?store|no such file|not a directory|permission denied"
+    r"|read-only|no space|s3|azure|gcs|google cloud|http|timed? ?out|connect|credential"
+    r"|access denied|forbidden|unauthori[sz]ed|bucket",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_storage(error: BaseException, reason: str) -> bool:
+    return isinstance(error, OSError) or _STORAGE.search(reason) is not None
 
 
 @contextlib.contextmanager
