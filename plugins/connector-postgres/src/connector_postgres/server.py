@@ -127,7 +127,8 @@ def _runs(bin_dir: Path, account: pwd.struct_passwd | None, *, tls: bool = False
             capture_output=True,
             check=False,
             timeout=30,
-            **_as_user(account),
+            user=_uid(account),
+            group=_gid(account),
         )
     except (OSError, subprocess.SubprocessError):
         return False
@@ -187,10 +188,12 @@ def _shared_copy(bin_dir: Path) -> Path:
     return copied
 
 
-def _as_user(account: pwd.struct_passwd | None) -> dict[str, int]:
-    if account is None:
-        return {}
-    return {"user": account.pw_uid, "group": account.pw_gid}
+def _uid(account: pwd.struct_passwd | None) -> int | None:
+    return None if account is None else account.pw_uid
+
+
+def _gid(account: pwd.struct_passwd | None) -> int | None:
+    return None if account is None else account.pw_gid
 
 
 def _give(path: Path, account: pwd.struct_passwd | None) -> None:
@@ -243,7 +246,8 @@ def local_server(
             text=True,
             check=False,
             timeout=120,
-            **_as_user(account),
+            user=_uid(account),
+            group=_gid(account),
         )
         password_file.unlink()
         if init.returncode != 0:
@@ -280,7 +284,8 @@ def local_server(
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                **_as_user(account),
+                user=_uid(account),
+                group=_gid(account),
             )
         try:
             ready = [str(bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(port)]
