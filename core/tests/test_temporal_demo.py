@@ -28,7 +28,7 @@ sys.path.insert(0, str(FIXTURES))
 
 from connector_forge.testing import TOKEN, kit  # noqa: E402
 
-SCHEMAS = ("issues", "events", "projects", "members")
+SCHEMAS = ("issues", "events", "comments", "projects", "members")
 CONNECTION = "forge_temporal_demo"
 CELL = r"\s+│\s+([\d,]+)"
 ROW = re.compile(r"^│\s+(\w+)\s+│\s+(\w+)" + CELL * 4 + r"\s+│$")
@@ -65,7 +65,8 @@ def demo_command(warehouse: Path) -> list[str]:
 def expected_rows() -> dict[str, int]:
     """What the emulator holds, counted here from its rows (members: one per project and user)."""
     api = kit.emulator()
-    counts = {schema: len(api.store.rows(schema)) for schema in ("issues", "events", "projects")}
+    plain = ("issues", "events", "comments", "projects")
+    counts = {schema: len(api.store.rows(schema)) for schema in plain}
     counts["members"] = len({(row["project_id"], row["user"]) for row in api.store.rows("members")})
     return counts
 
@@ -120,7 +121,7 @@ def test_the_demo_kills_a_worker_mid_read_and_every_table_ends_exact(
     assert retried is not None, out
     assert int(retried[1]) >= 1, out
     assert sum(int(printed[s][1]) - 1 for s in SCHEMAS) == int(retried[1])
-    assert "Every table holds exactly the emulator's rows (4 of 4)." in out
+    assert "Every table holds exactly the emulator's rows (5 of 5)." in out
     # No secret anywhere: output, the workers' logs.
     logs = [Path(path) for path in re.findall(r"log (\S+worker-\d\.log)", out)]
     assert len(logs) == 2

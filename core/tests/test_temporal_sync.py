@@ -36,7 +36,7 @@ from connector_forge.testing import TOKEN, ForgeApi  # noqa: E402
 if TYPE_CHECKING:
     import httpx
 
-SCHEMAS = ("projects", "issues", "events", "members")
+SCHEMAS = ("projects", "issues", "events", "comments", "members")
 
 
 class SlowForgeApi(ForgeApi):
