@@ -4,9 +4,14 @@ a password that appears nowhere."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import attrs
 import pytest
@@ -183,3 +188,34 @@ def test_binaries_nobody_can_reach_are_copied_where_it_can(tmp_path, monkeypatch
     with local_server() as server:
         assert not server.bin_dir.is_relative_to(private)
         assert server.port
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv")
+def test_a_server_stops_when_its_process_dies_without_cleaning_up():
+    # python -m headwater.temporal.demo leaves by os._exit: no atexit, no context manager.
+    # The context manager is kept: collecting it would stop the server the clean way.
+    script = (
+        "import os; from connector_postgres.server import local_server;"
+        " manager = local_server(); server = manager.__enter__();"
+        " print(server.pid, flush=True); os._exit(0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    pid = int(done.stdout)
+    deadline = time.monotonic() + 20
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # waiting for the server's shutdown
+    assert not _alive(pid), "the server outlived the process that started it"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for good; only its exit status waits for a parent that has died.
+    with contextlib.suppress(OSError):
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        return state != "Z"
+    return False

@@ -274,6 +274,11 @@ def local_server(
             **secure,
         }
         command = [str(bin_dir / "postgres"), "-D", str(data)]
+        setpriv = shutil.which("setpriv")
+        if setpriv is not None:
+            # The server gets SIGINT (a fast shutdown) when the thread that started it ends,
+            # even if its process leaves by os._exit or SIGKILL, skipping every clean-up.
+            command = [setpriv, "--pdeathsig", "SIGINT", "--", *command]
         for name, value in settings.items():
             command += ["-c", f"{name}={value}"]
         log.touch()
