@@ -302,7 +302,7 @@ def test_a_parent_can_be_skipped_and_reported(failure, policy, caplog):
     assert {row["repo_id"] for row in rows} == {100, 102}
     assert [(s.parent, s.value, s.status) for s in skipped] == [("repos", "gone", failure.status)]
     assert "skipped repos 'gone'" in caplog.text
-    messages = [e.detail for e in events if e.kind is ProgressKind.MESSAGE]
+    messages = [e.detail for e in events if e.kind is ProgressKind.NOTICE]
     assert messages == [f"skipped repos 'gone' (HTTP {failure.status})"]
 
 

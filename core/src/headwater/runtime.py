@@ -100,6 +100,12 @@ class ProgressKind(enum.StrEnum):
     RETRY = "retry"
     WAIT = "wait"
     MESSAGE = "message"
+    NOTICE = "notice"
+    """Something the user should read in any output, not only a log: a fallback to a full
+    read, a skipped parent, a read continued from its last commit.
+
+    .. versionadded:: 0.2
+    """
 
 
 @attrs.frozen(kw_only=True)

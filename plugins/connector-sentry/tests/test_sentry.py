@@ -394,7 +394,7 @@ def test_skips_reach_the_progress_sink():
     response = sentry.response(CONFIG, SourceInputs(schema_name="issue_tag_values"), runtime)
     list(response.items())
 
-    messages = [e.detail for e in events if e.kind is ProgressKind.MESSAGE]
+    messages = [e.detail for e in events if e.kind is ProgressKind.NOTICE]
     assert messages == [f"tag '{first}/url' skipped (HTTP 503)"]
 
 
@@ -621,7 +621,7 @@ def _messages(api):
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep, progress=Sink())
     response = sentry.response(CONFIG, SourceInputs(schema_name="issue_tag_values"), runtime)
     rows = [row for page in response.items() for row in page]
-    return rows, [e.detail for e in events if e.kind is ProgressKind.MESSAGE]
+    return rows, [e.detail for e in events if e.kind is ProgressKind.NOTICE]
 
 
 def test_a_tag_key_list_that_is_not_served_skips_the_schema_with_one_reason():

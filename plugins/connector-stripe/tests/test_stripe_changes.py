@@ -32,7 +32,7 @@ class Sink:
         self.events.append(event)
 
     def messages(self) -> list[str]:
-        return [e.detail for e in self.events if e.kind is ProgressKind.MESSAGE and e.detail]
+        return [e.detail for e in self.events if e.kind is ProgressKind.NOTICE and e.detail]
 
 
 def sync(api, schema, warehouse, clock, sink=None, key=SECRET_KEY):

@@ -43,12 +43,13 @@ from headwater.display import (
     summary_lines,
     summary_table,
 )
+from headwater.runtime import ProgressKind
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from headwater.config import UserConfig
-    from headwater.runtime import Runtime
+    from headwater.runtime import ProgressEvent, ProgressSink, Runtime
     from headwater.sync import SyncResult
 
 __all__ = ["SyncOutput"]
@@ -144,8 +145,8 @@ class SyncOutput:
         json_log: JsonLog | None = None
         if log_format == "json" and not quiet:
             json_log = JsonLog(sys.stdout, now=runtime.clock.now, redact=redact)
-        tally = ProgressTally(schemas, monotonic=runtime.clock.monotonic, forward=json_log)
         stderr = stdout = None
+        forward: ProgressSink | None = json_log
         if not quiet and json_log is None:
             from rich.console import Console
 
@@ -155,6 +156,8 @@ class SyncOutput:
             # URL or a message cut at 80 columns in two.
             if not stderr.is_terminal:
                 stderr = Console(file=sys.stderr, soft_wrap=True)
+            forward = _Notices(stderr, redact)
+        tally = ProgressTally(schemas, monotonic=runtime.clock.monotonic, forward=forward)
         return cls(
             name=name,
             schemas=schemas,
@@ -240,3 +243,20 @@ class SyncOutput:
             self._stderr.print(f"{schema}: failed: {message}", markup=False, highlight=False)
         else:
             click.echo(f"{schema}: failed: {message}", err=True)
+
+
+class _Notices:
+    """Prints each notice (:attr:`~headwater.ProgressKind.NOTICE`) on stderr as
+    ``schema: note: ...``, above the live table on a terminal; other events are the tally's."""
+
+    def __init__(self, stderr: Console, redact: Redactor) -> None:
+        self._stderr = stderr
+        self._redact = redact
+
+    def emit(self, event: ProgressEvent) -> None:
+        if event.kind is not ProgressKind.NOTICE:
+            return
+        where = f"{event.schema}: " if event.schema else ""
+        self._stderr.print(
+            self._redact(f"{where}note: {event.detail}"), markup=False, highlight=False
+        )

@@ -318,7 +318,7 @@ def read_dependent(
             )
             runtime.progress.emit(
                 ProgressEvent(
-                    kind=ProgressKind.MESSAGE,
+                    kind=ProgressKind.NOTICE,
                     schema=schema,
                     detail=f"skipped {skipped.parent} {skipped.value!r} (HTTP {error.status})",
                 )

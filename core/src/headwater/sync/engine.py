@@ -351,7 +351,7 @@ class _SchemaSync:
         )
         self.runtime.logger.warning("%s: %s", self.schema, message)
         self.runtime.progress.emit(
-            ProgressEvent(kind=ProgressKind.MESSAGE, schema=self.schema, detail=message)
+            ProgressEvent(kind=ProgressKind.NOTICE, schema=self.schema, detail=message)
         )
 
     def _run(
@@ -437,7 +437,7 @@ class _SchemaSync:
             staged += "; every row was committed, nothing is read again"
         self.runtime.progress.emit(
             ProgressEvent(
-                kind=ProgressKind.MESSAGE,
+                kind=ProgressKind.NOTICE,
                 schema=self.schema,
                 detail=f"continuing an interrupted read from its last commit{staged}",
             )

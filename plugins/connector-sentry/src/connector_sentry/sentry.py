@@ -417,5 +417,5 @@ class TagValues:
         schema = settings.ISSUE_TAG_VALUES.name
         runtime.logger.warning("%s: %s %s", schema, subject, happened)
         runtime.progress.emit(
-            ProgressEvent(kind=ProgressKind.MESSAGE, schema=schema, detail=f"{subject} {happened}")
+            ProgressEvent(kind=ProgressKind.NOTICE, schema=schema, detail=f"{subject} {happened}")
         )

@@ -108,7 +108,7 @@ def read_changes(
         )
         runtime.logger.warning("%s: %s", inputs.schema_name, message)
         runtime.progress.emit(
-            ProgressEvent(kind=ProgressKind.MESSAGE, schema=inputs.schema_name, detail=message)
+            ProgressEvent(kind=ProgressKind.NOTICE, schema=inputs.schema_name, detail=message)
         )
         last = None
     if last is None:
