@@ -20,7 +20,7 @@ import pytest
 from headwater.demo import DEMO_SUFFIX, row_count_sql
 from headwater.warehouse.query import quote_identifier
 
-from conftest import run_cli, write_dist
+from conftest import CONNECTOR_INIT, CONNECTOR_SOURCE, run_cli, write_dist
 
 FIXTURES = Path(__file__).parents[2] / "contract_tests" / "tests" / "fixtures"
 
@@ -280,3 +280,61 @@ def test_row_count_sql_keeps_the_order_of_the_tables():
     assert sql.endswith("order by position")
     with pytest.raises(ValueError, match="at least one table"):
         row_count_sql([])
+
+
+VAULT_TESTING = """
+    from collections.abc import Mapping
+
+    from headwater.emulator import ContractKit
+    from headwater.errors import EmulatorUnavailableError
+
+    def no_server():
+        raise EmulatorUnavailableError(
+            "no Vault server can be started here: install vault-bin (pip) and try again"
+        )
+
+    class ServerConfig(Mapping):
+        # A sample config that names the server's port: it starts the server when read.
+        def __getitem__(self, key):
+            no_server()
+
+        def __iter__(self):
+            no_server()
+
+        def __len__(self):
+            return 2
+
+    CONFIGS = {{"emulator": {{"repository": "a/b", "token": "good"}}, "config": ServerConfig()}}
+    kit = ContractKit(emulator=no_server, valid_config=CONFIGS[{fails!r}])
+"""
+
+
+@pytest.mark.parametrize("fails", ["emulator", "config"])
+def test_a_connector_whose_emulator_cannot_start_is_left_out_and_the_others_run(
+    tmp_path, forge, site, fails
+):
+    values = {"name": "vault", "package": "connector_vault", "cls": "VaultSource",
+              "label": "Vault", "contract": "CONTRACT_MAJOR"}  # fmt: skip
+    write_dist(
+        site,
+        "connector-vault",
+        "0.1.0",
+        entry_points={"vault": "connector_vault"},
+        files={
+            "connector_vault/__init__.py": CONNECTOR_INIT.format(**values),
+            "connector_vault/source.py": CONNECTOR_SOURCE.format(**values),
+            "connector_vault/testing.py": VAULT_TESTING.format(fails=fails),
+        },
+    )
+    env = {**forge, "HEADWATER_LOAD_CONNECTORS": "forge,vault"}
+    assert run_cli("generate", "vault", env=env).returncode == 0
+
+    result = run_cli("demo", "--warehouse", str(tmp_path / "warehouse"), env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Not in the demo: vault (its emulator cannot start: no Vault server can be started"
+        " here: install vault-bin (pip) and try again)"
+    ) in " ".join(result.stdout.split())
+    assert "forge_demo" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from headwater.errors import PluginError
+from headwater.errors import EmulatorUnavailableError, PluginError
 from headwater.warehouse.query import quote_identifier
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ def open_demo_connection(
 
     :raises PluginError: when the connector's kit is not a
         :class:`~headwater.emulator.ContractKit` or its config is rejected.
+    :raises EmulatorUnavailableError: when the kit's emulator cannot start here.
 
     .. versionadded:: 0.1
     """
@@ -160,6 +161,8 @@ def open_demo_connection(
             kit.valid_config,
             resolvers=BUILTIN_RESOLVERS,
         )
+    except EmulatorUnavailableError:
+        raise  # the kit's sample config needs its server (a database), which cannot start
     except Exception as error:
         raise PluginError(f"{name}: its kit's config is rejected: {error}") from error
     emulator = kit.emulator()

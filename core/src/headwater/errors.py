@@ -7,6 +7,7 @@ The hierarchy::
     ├── PluginError
     │   ├── PluginLoadError                 a plugin could not be loaded (strict mode)
     │   ├── ContractVersionError            a connector targets another source-contract major
+    │   ├── EmulatorUnavailableError        a kit's emulator cannot start here (no server binary)
     │   └── UnknownConnectorError (LookupError)
     ├── RequestBudgetExhausted              the shared request budget of a run is spent
     ├── SyncError                           writing a schema into the warehouse failed
@@ -63,6 +64,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "ContractVersionError",
+    "EmulatorUnavailableError",
     "ErrorKind",
     "ErrorRule",
     "ForeignOriginError",
@@ -154,6 +156,15 @@ class PluginLoadError(PluginError):
 
 class ContractVersionError(PluginError):
     """A connector targets a source-contract major this host does not provide."""
+
+
+class EmulatorUnavailableError(PluginError):
+    """A connector kit's emulator cannot start on this machine (a database server it needs is
+    not installed, say); the message says why and what to install. ``headwater demo`` leaves
+    that connector out and runs the others.
+
+    .. versionadded:: 0.2
+    """
 
 
 class UnknownConnectorError(PluginError, LookupError):

@@ -111,11 +111,24 @@ def _sync_twice(
     console: Console, connectors: Sequence[Connector], skipped: Sequence[str], warehouse: str
 ) -> tuple[_Results, list[DemoConnection]]:
     from headwater.demo import open_demo_connection
+    from headwater.errors import EmulatorUnavailableError
 
     results: _Results = {}
     with contextlib.ExitStack() as servers:
-        demos = [open_demo_connection(connector, servers) for connector in connectors]
+        demos = []
+        unavailable = []
+        for connector in connectors:
+            try:
+                demos.append(open_demo_connection(connector, servers))
+            except EmulatorUnavailableError as error:
+                unavailable.append(f"{connector.source_type} (its emulator cannot start: {error})")
+        if not demos:
+            raise UserError("no connector's emulator could start: " + "; ".join(unavailable))
         _introduce(console, demos, skipped, warehouse)
+        if unavailable:
+            console.print(
+                f"Not in the demo: {'; '.join(unavailable)}", highlight=False, style="dim"
+            )
         _heading(console, "First sync: every schema, from each emulator")
         for demo in demos:
             _sync_connection(console, demo, warehouse, results)

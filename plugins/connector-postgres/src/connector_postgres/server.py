@@ -31,6 +31,7 @@ from pathlib import Path
 
 import attrs
 
+from headwater.errors import EmulatorUnavailableError
 from headwater.processes import HOST, free_port, stop_process, wait_until_ready
 
 __all__ = ["LocalServer", "ServerUnavailable", "find_binaries", "local_server"]
@@ -42,8 +43,11 @@ _RUN_AS = "nobody"
 _BIN_ENV = "HEADWATER_POSTGRES_BIN"
 
 
-class ServerUnavailable(RuntimeError):
-    """No PostgreSQL server can be started here; the message says why and what to install."""
+class ServerUnavailable(EmulatorUnavailableError):
+    """No PostgreSQL server can be started here; the message says why and what to install.
+
+    An :class:`~headwater.errors.EmulatorUnavailableError`, so ``headwater demo`` leaves the
+    connector out and runs the others."""
 
 
 @attrs.frozen(kw_only=True)
