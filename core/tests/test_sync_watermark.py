@@ -151,3 +151,71 @@ def test_reads_that_interleave_keep_no_earliest_value_to_resume_from():
 
     assert (batch.earliest, batch.pending) == (None, 9)
     assert marks.complete().watermark == 9
+
+
+def _arrays():
+    import pyarrow as pa
+
+    moments = [
+        dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+        None,
+        dt.datetime(2026, 3, 1, tzinfo=UTC),
+        dt.datetime(2025, 12, 31, 23, tzinfo=UTC),
+        dt.datetime(2026, 3, 1, tzinfo=UTC),  # a tie at the top
+    ]
+    naive = [m.replace(tzinfo=None) if m else None for m in moments]
+    return {
+        "timestamp[us, UTC]": (pa.array(moments, pa.timestamp("us", tz="UTC")), T.DATETIME),
+        "timestamp[ms, +02:00]": (pa.array(moments, pa.timestamp("ms", tz="+02:00")), T.DATETIME),
+        "timestamp[ns] naive": (pa.array(naive, pa.timestamp("ns")), T.DATETIME),
+        "timestamp as TIMESTAMP": (pa.array(moments, pa.timestamp("s", tz="UTC")), T.TIMESTAMP),
+        "date32": (
+            pa.array([m.date() if m else None for m in moments], pa.date32()),
+            T.DATE,
+        ),
+        "int64": (pa.array([5, None, 9, 1, 9], pa.int64()), T.INTEGER),
+        "all null": (pa.array([None, None], pa.timestamp("us", tz="UTC")), T.DATETIME),
+    }
+
+
+@pytest.mark.parametrize("advance", list(Advance))
+@pytest.mark.parametrize("name", list(_arrays()))
+def test_column_wise_values_move_watermarks_as_the_row_by_row_values_do(name, advance):
+    from headwater.sync import ColumnValues, column_values
+
+    array, field_type = _arrays()[name]
+    rows = [comparable(value, field_type) for value in array.to_pylist()]
+    fast = column_values(array, field_type)
+    names = key_of([f"k{i}" for i in range(len(array))])
+
+    assert isinstance(fast, ColumnValues)
+    assert list(fast) == rows
+    assert [fast[i] for i in range(len(rows))] == rows
+    start = Position(watermark=rows[0], watermark_keys=keys("k0")) if rows[0] else Position()
+    by_rows = Watermarks(start=start, advance=advance, filter_written=True)
+    by_column = Watermarks(start=start, advance=advance, filter_written=True)
+    assert by_column.admit(fast, names) == by_rows.admit(rows, names)
+    assert by_column.after(fast, names) == by_rows.after(rows, names)
+
+
+@pytest.mark.parametrize(
+    ("array", "field_type"),
+    [
+        ("strings", T.DATETIME),  # ISO text: parsed row by row, as comparable() reads it
+        ("ints", T.TIMESTAMP),  # epoch seconds or milliseconds, decided per value
+        ("timestamps", T.DATE),
+        ("floats", T.NUMERIC),
+    ],
+)
+def test_other_columns_take_the_row_by_row_path(array, field_type):
+    import pyarrow as pa
+
+    from headwater.sync import column_values
+
+    arrays = {
+        "strings": pa.array(["2026-01-01T00:00:00Z"]),
+        "ints": pa.array([1_767_225_600]),
+        "timestamps": pa.array([dt.datetime(2026, 1, 1, tzinfo=UTC)]),
+        "floats": pa.array([1.5]),
+    }
+    assert column_values(arrays[array], field_type) is None

@@ -34,8 +34,10 @@ from headwater.sync.result import SyncResult
 from headwater.sync.state import STATE_FORMAT, Layout, SchemaState
 from headwater.sync.watermark import (
     Advance,
+    ColumnValues,
     Position,
     Watermarks,
+    column_values,
     comparable,
     decode_value,
     encode_value,
@@ -45,6 +47,7 @@ __all__ = [
     "Advance",
     "BatchLimits",
     "ColumnType",
+    "ColumnValues",
     "JSON_METADATA",
     "JsonText",
     "Layout",
@@ -63,6 +66,7 @@ __all__ = [
     "arrow_type",
     "classify",
     "column_type_of",
+    "column_values",
     "comparable",
     "convert",
     "decode_value",

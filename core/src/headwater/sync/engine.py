@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -42,7 +42,7 @@ from headwater.errors import (
 )
 from headwater.runtime import ProgressEvent, ProgressKind
 from headwater.sources.pipeline import SortMode, SourceInputs
-from headwater.sources.schema import IncrementalField, IncrementalFieldType, SyncMode
+from headwater.sources.schema import IncrementalField, SyncMode
 from headwater.sync.batching import BatchLimits, RowBatcher
 from headwater.sync.columns import column_type_of, sanitize_name
 from headwater.sync.evolution import TableShape
@@ -51,8 +51,10 @@ from headwater.sync.result import SyncResult
 from headwater.sync.state import Layout, SchemaState
 from headwater.sync.watermark import (
     Advance,
+    ColumnValues,
     Position,
     Watermarks,
+    column_values,
     comparable,
     decode_value,
     encode_value,
@@ -699,20 +701,17 @@ class _SchemaSync:
             )
         )
 
-    def _values(self, batch: pa.RecordBatch) -> list[Any]:
+    def _values(self, batch: pa.RecordBatch) -> Sequence[Any]:
         """The incremental field's comparable value in each row (variants included)."""
-        import pyarrow as pa
-
         field, kind = self.layout.incremental_field, self.layout.incremental_field_type
         if field is None or kind is None:
             return [None] * batch.num_rows
         names = [n for n in batch.schema.names if n == field or n.startswith(f"{field}__")]
-        if names == [field] and kind is IncrementalFieldType.INTEGER:
-            column = batch.column(field)
-            if pa.types.is_integer(column.type):
-                # comparable() gives every int back as it is (an int column holds no bools).
-                ints: list[Any] = column.to_pylist()
-                return ints
+        if names == [field]:
+            # A timestamp, date or integer column: its extremes are found column-wise.
+            fast = column_values(batch.column(field), kind)
+            if fast is not None:
+                return fast
         columns = [batch.column(name).to_pylist() for name in names]
         values = []
         for row in zip(*columns, strict=True) if columns else [()] * batch.num_rows:
@@ -747,11 +746,13 @@ class _SchemaSync:
         return key_of
 
     def _filter(
-        self, batch: pa.RecordBatch, values: list[Any], keep: list[bool]
-    ) -> tuple[pa.RecordBatch, list[Any]]:
+        self, batch: pa.RecordBatch, values: Sequence[Any], keep: list[bool]
+    ) -> tuple[pa.RecordBatch, Sequence[Any]]:
         import pyarrow as pa
 
         mask = pa.array(keep, type=pa.bool_())
+        if isinstance(values, ColumnValues):
+            return batch.filter(mask), values.filter(mask)
         return batch.filter(mask), [v for v, k in zip(values, keep, strict=True) if k]
 
     def _checked_keys(self, batch: pa.RecordBatch) -> pa.RecordBatch:
