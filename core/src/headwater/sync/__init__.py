@@ -13,6 +13,7 @@ Importing this package is light; pyarrow and deltalake load when a sync runs.
 from __future__ import annotations
 
 from headwater.sync.batching import BatchLimits, RowBatcher
+from headwater.sync.columnar import ColumnarRows, fast_arrays, value_bytes
 from headwater.sync.columns import (
     JSON_METADATA,
     ColumnType,
@@ -48,6 +49,7 @@ __all__ = [
     "BatchLimits",
     "ColumnType",
     "ColumnValues",
+    "ColumnarRows",
     "JSON_METADATA",
     "JsonText",
     "Layout",
@@ -73,11 +75,13 @@ __all__ = [
     "dump_json",
     "dump_json_texts",
     "encode_value",
+    "fast_arrays",
     "open_source",
     "plan_sync",
     "reset_schema",
     "sanitize_name",
     "sync_schema",
+    "value_bytes",
     "variant_name",
     "widen",
 ]

@@ -10,21 +10,12 @@ batch are held at a time, so memory is bounded by the batch size, not the table 
 The byte size of a pending batch is estimated from its values (text length, 8 bytes a number),
 which is what matters for the Arrow arrays built from them.
 
-Pages of dicts take a column-wise fast path when they can: a page whose rows are plain dicts
-with (already clean) string keys is kept as one list of values per column (a row lacking a
-key holds ``None`` there), nested values encoded as JSON a column at a time. A batch is then
-built with one ``pa.array`` per column, skipping the per-value ``classify`` and ``convert``,
-when every value is of exactly the Python type its column takes unchanged (or an ``int`` in a
-``float64`` column, which Arrow converts exactly or refuses); single dict rows join it at the
-flush, column-wise. Anything else (conflicting or widening types, decimals, subclasses,
-values Arrow rejects) goes through the per-value path, which has the same output by
-construction: both paths hand the same values to the same ``pa.array`` calls.
-
-While a batch fills, its column-wise rows are converted to Arrow every couple of thousand rows
-(each column of one exact type to that type's array, as the fast path would), so the Python
-objects held stay bounded by that, not by the batch. A batch that needs the per-value path
-gets the Python values back from those arrays: values of the same types, equal, and built into
-the same Arrow values again.
+Pages of dicts take the column-wise fast path of :mod:`headwater.sync.columnar` when they
+can; single dict rows join it at the flush, column-wise. What the fast path cannot build
+exactly goes through the per-value path here (``classify``, ``resolve``, ``convert`` value by
+value), with the same output by construction. While a batch fills, its column-wise rows are
+sealed into Arrow arrays every couple of thousand rows, so the Python objects held stay
+bounded by that, not by the batch.
 
 .. versionadded:: 0.1
 """
@@ -32,10 +23,7 @@ the same Arrow values again.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
-import functools
 import itertools
-import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +32,7 @@ import attrs
 from headwater.errors import RowError
 from headwater.runtime import ProgressEvent, ProgressKind
 from headwater.sources.pipeline import ResumePoint
+from headwater.sync.columnar import ColumnarRows, fast_arrays, value_bytes
 from headwater.sync.columns import (
     ColumnType,
     JsonText,
@@ -64,58 +53,12 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchLimits", "RowBatcher"]
 
-_NUMBER_BYTES = 8
 _JSON_SLICE = 1024  # rows of a nested Arrow column encoded as JSON at a time
 # The pending batch's column-wise rows are turned into Arrow arrays every this many rows or
 # estimated bytes, so only that many are held as Python objects (several times their Arrow
 # size) whatever the batch size.
 _SEAL_ROWS = 2048
 _SEAL_BYTES = 4 * 2**20
-
-# Types that are never dicts, lists or tuples, so a column of only these needs no JSON pass.
-_PLAIN: frozenset[type] = frozenset(
-    {types.NoneType, bool, int, float, str, bytes, dt.date, dt.datetime}
-)
-# A column of only these is encoded as JSON text as a whole (see dump_json_texts).
-_NESTED: frozenset[type] = frozenset({types.NoneType, dict, list, tuple})
-# Exact types whose size is their len() and that are false exactly when empty, so a column
-# of only these (and None) is sized without a call per value.
-_TEXT: frozenset[type] = frozenset({str, bytes, bytearray, JsonText})
-# The exact Python types whose values a column of each type takes as they are: for these,
-# ``classify`` gives the column's type and ``convert`` returns the value unchanged, so the
-# fast path may hand them straight to ``pa.array``. Exact types, because subclasses (bool is
-# an int, datetime a date, JsonText a str) classify differently. Decimals need a per-value
-# fit check, so they are left out. The one conversion allowed: an int in a float64 column,
-# which ``convert`` makes ``float(value)``; ``pa.array`` gives the same double for every int
-# within 2**53 and raises for any other (a fallback), so both paths agree.
-_FAST: Mapping[ColumnType, frozenset[type]] = types.MappingProxyType(
-    {
-        ColumnType.BOOL: frozenset({bool}),
-        ColumnType.INT: frozenset({int}),  # out of int64 range: pa.array raises, slow path
-        ColumnType.FLOAT: frozenset({float, int}),
-        ColumnType.STRING: frozenset({str}),
-        ColumnType.BINARY: frozenset({bytes}),
-        ColumnType.DATE: frozenset({dt.date}),
-        ColumnType.TIMESTAMP: frozenset({dt.datetime}),
-        ColumnType.JSON: frozenset({JsonText}),
-    }
-)
-
-# The type a new column takes from the exact types of its values, where ``resolve`` gives it
-# without variants: one type, or ints and floats (int64 widened to float64 in either order).
-_NEW: Mapping[frozenset[type], ColumnType] = types.MappingProxyType(
-    {
-        frozenset({bool}): ColumnType.BOOL,
-        frozenset({int}): ColumnType.INT,
-        frozenset({float}): ColumnType.FLOAT,
-        frozenset({int, float}): ColumnType.FLOAT,
-        frozenset({str}): ColumnType.STRING,
-        frozenset({bytes}): ColumnType.BINARY,
-        frozenset({dt.date}): ColumnType.DATE,
-        frozenset({dt.datetime}): ColumnType.TIMESTAMP,
-        frozenset({JsonText}): ColumnType.JSON,
-    }
-)
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -135,203 +78,6 @@ class BatchLimits:
 
     max_rows: int = attrs.field(default=10_000, validator=_positive)
     max_bytes: int = attrs.field(default=64 * 2**20, validator=_positive)
-
-
-def _size(value: Any) -> int:
-    if isinstance(value, str | bytes | bytearray):
-        return len(value)
-    return _NUMBER_BYTES
-
-
-@attrs.frozen
-class _Columns:
-    """Rows kept column-wise: ``count`` rows, the values of each column (nested values
-    already JSON text; a row lacking the column holds ``None``), and the exact types of each
-    column's non-null values (of the whole page, so possibly more than this slice holds; that
-    only costs a fallback).
-
-    A column's values are a list, or (once ``sealed``, see :func:`_sealed`) an Arrow array
-    when all its values have one exact type. The columns named in ``json`` hold their JSON
-    text as plain ``str`` (their kind says ``JsonText``); :meth:`python` gives the per-value
-    path Python values and :class:`JsonText` back.
-
-    ``keys`` holds the keys of each row when rows differ in their keys, ``None`` when every
-    row has every column in the same order: a slice's columns are those its own rows have, in
-    their order (which decides where new columns go), and a row's byte estimate counts only
-    its own keys. Only a page not sealed yet is sliced or sized.
-    """
-
-    count: int
-    values: dict[str, Any]  # list[Any] | pa.Array
-    kinds: dict[str, frozenset[type]]
-    json: frozenset[str] = frozenset()
-    keys: list[tuple[str, ...]] | None = None
-    sealed: bool = False
-
-    def python(self, name: str) -> list[Any]:
-        """The values of column ``name`` as the per-value path takes them."""
-        part = self.values[name]
-        values = part if isinstance(part, list) else part.to_pylist()
-        if name in self.json:
-            return [None if v is None else JsonText(v) for v in values]
-        return values
-
-    def rows(self, start: int, end: int) -> _Columns:
-        """Rows ``start`` to ``end`` (exclusive)."""
-        if self.keys is None:
-            names: Iterable[str] = self.values
-            keys = None
-        else:
-            keys = self.keys[start:end]
-            names = dict.fromkeys(itertools.chain.from_iterable(keys))
-        return _Columns(
-            end - start,
-            {name: self.values[name][start:end] for name in names},
-            {name: self.kinds[name] for name in names},
-            self.json,
-            keys,
-        )
-
-
-def _dump_nested(column: list[Any]) -> list[Any]:
-    # The same test as RowBatcher._add, so a page gives the same text either way.
-    return [
-        dump_json(v) if isinstance(v, dict | list | tuple) and not isinstance(v, JsonText) else v
-        for v in column
-    ]
-
-
-@functools.cache
-def _is_text(kinds: frozenset[type]) -> bool:
-    return any(issubclass(kind, str | bytes | bytearray) for kind in kinds)
-
-
-def _row_bytes(page: _Columns) -> list[int]:
-    """Each row's byte estimate, as ``RowBatcher._add`` computes it: per value its size plus
-    8 bytes (a row lacking a column has no value there, so only its present keys count)."""
-    texts = [
-        list(map(_size, page.values[name])) for name, kinds in page.kinds.items() if _is_text(kinds)
-    ]
-    # Every value counts 16 (8 plus 8 for a number or None); a text column's value then
-    # counts its size instead of 8, and a missing one (None here) size 8, so 8 - 8.
-    widths = [len(page.values)] * page.count if page.keys is None else list(map(len, page.keys))
-    bases = [2 * _NUMBER_BYTES * width - _NUMBER_BYTES * len(texts) for width in widths]
-    if not texts:
-        return bases
-    return [base + sum(row) for base, row in zip(bases, zip(*texts, strict=True), strict=True)]
-
-
-def _page_bytes(page: _Columns) -> int:
-    """``sum(_row_bytes(page))``, without a list per text column where it can."""
-    width = len(page.values) * page.count if page.keys is None else sum(map(len, page.keys))
-    total = 2 * _NUMBER_BYTES * width
-    for name, kinds in page.kinds.items():
-        if not _is_text(kinds):
-            continue
-        column = page.values[name]
-        nulls = column.count(None)
-        if kinds <= _TEXT:
-            # None and empty values are the ones filter drops; empty ones have no size.
-            sizes = sum(map(len, filter(None, column))) + _NUMBER_BYTES * nulls
-        else:
-            sizes = sum(map(_size, column))
-        total += sizes - _NUMBER_BYTES * page.count
-    return total
-
-
-def _sealed(run: list[_Columns]) -> _Columns:
-    """Consecutive column-wise rows as one segment whose single-type columns are Arrow.
-
-    A column whose values all have one exact type becomes the array the fast path would build
-    of them (``_NEW``); one of mixed types, or one Arrow refuses, stays a list. Columns keep
-    their order of first appearance.
-    """
-    import pyarrow as pa
-
-    names = dict.fromkeys(itertools.chain.from_iterable(segment.values for segment in run))
-    values: dict[str, list[Any] | pa.Array] = {}
-    kinds: dict[str, frozenset[type]] = {}
-    json: set[str] = set()
-    for name in names:
-        seen = frozenset().union(*(segment.kinds.get(name, ()) for segment in run))
-        # Only JSON text: plain str or JsonText alike, all marked JSON by ``json``. Else a
-        # segment's plain-str JSON text becomes JsonText, to stay apart from real strings.
-        whole_json = seen == {JsonText}
-        column: list[Any] = []
-        for segment in run:
-            if name not in segment.values:
-                column.extend(itertools.repeat(None, segment.count))
-            elif name in segment.json and not whole_json:
-                column.extend(segment.python(name))
-            else:
-                column.extend(segment.values[name])
-        kinds[name] = seen
-        if whole_json:
-            json.add(name)
-        target = _NEW.get(seen) if len(seen) == 1 else None
-        if target is not None:
-            try:
-                values[name] = pa.array(column, type=arrow_type(target))
-                continue
-            except (OverflowError, ValueError, TypeError, pa.ArrowException):
-                pass  # e.g. an int beyond int64: kept as it is for the per-value path
-        values[name] = column
-    return _Columns(sum(s.count for s in run), values, kinds, frozenset(json), sealed=True)
-
-
-def _rows_column_wise(rows: list[dict[str, Any]]) -> _Columns:
-    """Rows the per-value path has cleaned (``RowBatcher._add``), column-wise."""
-    names = dict.fromkeys(itertools.chain.from_iterable(rows))
-    values = {name: [row.get(name) for row in rows] for name in names}
-    kinds = {}
-    for name, column in values.items():
-        seen = set(map(type, column))
-        seen.discard(types.NoneType)
-        kinds[name] = frozenset(seen)
-    return _Columns(len(rows), values, kinds)
-
-
-def _exact_kinds(segments: list[_Columns], name: str) -> frozenset[type]:
-    """The exact types of the non-null values of column ``name`` in ``segments``."""
-    seen: set[type] = set()
-    for segment in segments:
-        part = segment.values.get(name)
-        if part is None:
-            continue
-        if isinstance(part, list):
-            seen.update(map(type, part))
-        elif part.null_count < len(part):
-            seen.update(segment.kinds[name])  # an array holds values of its one kind
-    seen.discard(types.NoneType)
-    return frozenset(seen)
-
-
-def _built(segments: list[_Columns], name: str, wanted: pa.DataType) -> pa.Array:
-    """Column ``name`` of ``segments`` as one array of type ``wanted``: sealed arrays of that
-    type as they are, the rest by ``pa.array`` from their values.
-
-    :raises: what ``pa.array`` raises for a value that does not fit ``wanted``.
-    """
-    import pyarrow as pa
-
-    pieces: list[pa.Array] = []
-    values: list[Any] = []
-    for segment in segments:
-        part = segment.values.get(name)
-        if part is None:
-            values.extend(itertools.repeat(None, segment.count))
-        elif isinstance(part, list):
-            values.extend(part)
-        elif part.type == wanted:
-            if values:
-                pieces.append(pa.array(values, type=wanted))
-                values = []
-            pieces.append(part)
-        else:
-            values.extend(part.to_pylist())  # e.g. int64 for a float64 column
-    if values or not pieces:
-        pieces.append(pa.array(values, type=wanted))
-    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
 class RowBatcher:
@@ -360,7 +106,7 @@ class RowBatcher:
         self._progress = progress
         self._names: dict[Any, str] = {}
         # The pending batch: runs of rows from the per-value path and column-wise pages.
-        self._segments: list[list[dict[str, Any]] | _Columns] = []
+        self._segments: list[list[dict[str, Any]] | ColumnarRows] = []
         self._count = 0
         self._bytes = 0
         # Rows and bytes of the column-wise segments at the end not sealed yet.
@@ -465,7 +211,7 @@ class RowBatcher:
         columns = self._columns(page)
         if self._count and self._exact:
             # At a resume point: end the batch here if this page would take it past a limit.
-            size = _page_bytes(columns) if columns is not None else 0
+            size = columns.size() if columns is not None else 0
             if (
                 self._count + len(page) > self.limits.max_rows
                 or self._bytes + size >= self.limits.max_bytes
@@ -474,7 +220,7 @@ class RowBatcher:
         if columns is not None:
             self._segments.append(columns)
             self._count += columns.count
-            size = _page_bytes(columns)
+            size = columns.size()
             self._bytes += size
             self._seal_if_due(columns.count, size)
         else:
@@ -521,8 +267,8 @@ class RowBatcher:
             if isinstance(value, dict | list | tuple) and not isinstance(value, JsonText):
                 value = dump_json(value)
             clean[self._name(key)] = value
-            size += _size(value) + _NUMBER_BYTES
-        if not self._segments or isinstance(self._segments[-1], _Columns):
+            size += value_bytes(value)
+        if not self._segments or isinstance(self._segments[-1], ColumnarRows):
             self._segments.append([])
             self._open = (0, 0)  # the column-wise segments before it stay as they are
         last = self._segments[-1]
@@ -536,55 +282,14 @@ class RowBatcher:
 
     # --- pages, column-wise ------------------------------------------------------------------
 
-    def _columns(self, page: Sequence[Any]) -> _Columns | None:
-        """``page`` column-wise, or ``None`` if it needs the per-value path.
+    def _columns(self, page: Sequence[Any]) -> ColumnarRows | None:
+        """``page`` column-wise, or ``None`` if it needs the per-value path."""
+        return ColumnarRows.of_page(page, self._name)
 
-        Only plain dicts whose keys are each already a clean column name: then a row's clean
-        dict would hold exactly its own keys, and names that collide after cleaning cannot
-        arise. Columns are in order of first appearance, as the per-value path meets them.
-        """
-        if not page or set(map(type, page)) != {dict}:
-            return None
-        first = tuple(page[0])
-        rows: list[tuple[str, ...]] | None = None
-        if all(map(first.__eq__, map(tuple, page))):
-            # The same keys in the same order: the values of all rows, one after the other,
-            # are the columns interleaved.
-            keys = first
-            flat = list(itertools.chain.from_iterable(map(dict.values, page)))
-            columns = [flat[index :: len(keys)] for index in range(len(keys))]
-        else:
-            keys = tuple(dict.fromkeys(itertools.chain.from_iterable(page)))
-            columns = [[row.get(key) for row in page] for key in keys]
-            rows = list(map(tuple, page))
-        for key in keys:
-            if type(key) is not str or self._name(key) != key:
-                return None
-        values: dict[str, list[Any]] = {}
-        kinds: dict[str, frozenset[type]] = {}
-        json: set[str] = set()
-        for key, column in zip(keys, columns, strict=True):
-            seen = set(map(type, column))
-            if not seen <= _PLAIN:
-                try:
-                    if seen <= _NESTED:
-                        column = dump_json_texts(column)
-                        seen = {JsonText}
-                        json.add(key)
-                    else:
-                        column = _dump_nested(column)
-                        seen = set(map(type, column))
-                except TypeError:  # orjson.JSONEncodeError: let the per-value path raise it
-                    return None
-            seen.discard(types.NoneType)
-            values[key] = column
-            kinds[key] = frozenset(seen)
-        return _Columns(len(page), values, kinds, frozenset(json), rows)
-
-    def _add_columns(self, page: _Columns) -> Iterator[pa.RecordBatch]:
+    def _add_columns(self, page: ColumnarRows) -> Iterator[pa.RecordBatch]:
         """Add a column-wise page, flushing at exactly the rows the per-value path would."""
         count = page.count
-        total = _page_bytes(page)
+        total = page.size()
         if (
             self._count + count <= self.limits.max_rows
             and self._bytes + total < self.limits.max_bytes
@@ -598,7 +303,7 @@ class RowBatcher:
             else:
                 self._seal_if_due(count, total)
             return
-        before = list(itertools.accumulate(_row_bytes(page), initial=0))  # bytes of rows < i
+        before = list(itertools.accumulate(page.row_sizes(), initial=0))  # bytes of rows < i
         start = 0
         while start < count:
             end = min(count, start + self.limits.max_rows - self._count)
@@ -621,65 +326,20 @@ class RowBatcher:
             self._open = (rows, size)
             return
         self._open = (0, 0)
-        run: list[_Columns] = []
+        run: list[ColumnarRows] = []
         while self._segments:
             last = self._segments[-1]
-            if not isinstance(last, _Columns) or last.sealed:
+            if not isinstance(last, ColumnarRows) or last.sealed:
                 break
             run.append(last)
             self._segments.pop()
         run.reverse()
-        self._segments.append(_sealed(run))
+        self._segments.append(ColumnarRows.seal(run))
 
-    def _fast(self, segments: list[_Columns], count: int) -> pa.RecordBatch | None:
-        """The batch of column-wise ``segments``, or ``None`` if any value needs the slow path.
-
-        Only when every value is of the exact type its column takes unchanged, or an int in a
-        float64 column (a new column: when its values' types give it a type without variants,
-        see ``_NEW``): then ``resolve`` would neither widen nor split a known column, and
-        ``convert`` would return each value as it is or as the double Arrow makes of it, so
-        building each column directly gives the same batch.
-        """
-        import pyarrow as pa
-
-        known = self.shape.columns
-        # Columns in order of first appearance, as the per-value path resolves them.
-        kinds: dict[str, set[type]] = {}
-        for segment in segments:
-            for name, present in segment.kinds.items():
-                kinds.setdefault(name, set()).update(present)
-        targets: dict[str, ColumnType] = {}
-        for name, seen in kinds.items():
-            if not seen:
-                continue  # only nulls: a known column is filled with nulls, a new one waits
-            target = known.get(name)
-            if target is None:
-                # A new column takes the type resolve would give it, if that needs no variants.
-                target = _NEW.get(frozenset(seen))
-            if target is None or not seen <= _FAST.get(target, frozenset()):
-                return None
-            targets[name] = target
-        arrays: dict[str, pa.Array] = {}
-        for name, target in list(targets.items()):
-            if name not in known and len(kinds[name]) > 1:
-                # The kinds are whole pages'; if this batch's part of them holds only ints,
-                # resolve makes the new column int64, not float64.
-                target = targets[name] = _NEW.get(_exact_kinds(segments, name), target)
-            try:
-                arrays[name] = _built(segments, name, arrow_type(target))
-            except (OverflowError, ValueError, TypeError, pa.ArrowException):
-                return None  # e.g. an int beyond int64: the slow path sends it to a variant
-        # Only now that every column is built may the shape grow, so a fallback above leaves
-        # it untouched; new columns are appended in the order the per-value path would.
-        for name, target in targets.items():
-            if name in known:
-                continue
-            if arrays[name].null_count == count:
-                # The kinds are the whole page's; this slice of it only holds nulls.
-                del arrays[name]
-            else:
-                self.shape.resolve(name, [target])
-        return self._assemble(arrays, count)
+    def _fast(self, segments: list[ColumnarRows], count: int) -> pa.RecordBatch | None:
+        """The batch of column-wise ``segments``, or ``None`` if any value needs the slow path."""
+        arrays = fast_arrays(segments, count, self.shape)
+        return None if arrays is None else self._assemble(arrays, count)
 
     def _flush(self) -> pa.RecordBatch:
         import pyarrow as pa
@@ -690,7 +350,7 @@ class RowBatcher:
         self._open = (0, 0)
         batch = self._fast(
             [
-                segment if isinstance(segment, _Columns) else _rows_column_wise(segment)
+                segment if isinstance(segment, ColumnarRows) else ColumnarRows.of_rows(segment)
                 for segment in segments
             ],
             count,
@@ -702,7 +362,7 @@ class RowBatcher:
         values: dict[str, list[Any]] = {}
         offset = 0
         for segment in segments:
-            if isinstance(segment, _Columns):
+            if isinstance(segment, ColumnarRows):
                 for name in segment.values:
                     part = segment.python(name)
                     column = values.get(name)
