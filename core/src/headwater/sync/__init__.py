@@ -29,6 +29,7 @@ from headwater.sync.columns import (
 )
 from headwater.sync.engine import RESUME_SAVED, open_source, sync_schema
 from headwater.sync.evolution import Resolution, TableShape, variant_name, widen
+from headwater.sync.keys import check_primary_keys, deduplicate, row_keys
 from headwater.sync.plan import SyncPlan, WriteStrategy, plan_sync
 from headwater.sync.reset import reset_schema
 from headwater.sync.result import SyncResult
@@ -66,12 +67,14 @@ __all__ = [
     "WriteStrategy",
     "arrow_field",
     "arrow_type",
+    "check_primary_keys",
     "classify",
     "column_type_of",
     "column_values",
     "comparable",
     "convert",
     "decode_value",
+    "deduplicate",
     "dump_json",
     "dump_json_texts",
     "encode_value",
@@ -79,6 +82,7 @@ __all__ = [
     "open_source",
     "plan_sync",
     "reset_schema",
+    "row_keys",
     "sanitize_name",
     "sync_schema",
     "value_bytes",

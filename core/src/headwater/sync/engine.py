@@ -8,8 +8,9 @@ the CLI, the demo and (later) a Temporal activity call it unchanged. One call:
    ``SourceInputs`` (watermark, earliest value, start date);
 3. checks that the primary keys, incremental field and partitioning are the ones the table
    was written with;
-4. batches the rows (:mod:`headwater.sync.batching`) and writes each batch with the state it
-   leads to, in one commit (MERGE or append), or stages them for one replacing commit;
+4. batches the rows (:mod:`headwater.sync.batching`), checks and de-duplicates their primary
+   keys (:mod:`headwater.sync.keys`), and writes each batch with the state it leads to, in one
+   commit (MERGE or append), or stages them for one replacing commit;
 5. commits the final state, mirrored in the table properties, and returns a
    :class:`~headwater.sync.result.SyncResult`.
 
@@ -24,18 +25,14 @@ the source for what follows; MERGE absorbs re-read rows and append drops them.
 
 from __future__ import annotations
 
-import hashlib
-import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import orjson
 
 from headwater.errors import (
     LayoutChangedError,
-    PrimaryKeyError,
     ResumeExpiredError,
     StateError,
     SyncError,
@@ -46,6 +43,7 @@ from headwater.sources.schema import IncrementalField, SyncMode
 from headwater.sync.batching import BatchLimits, RowBatcher
 from headwater.sync.columns import column_type_of, sanitize_name
 from headwater.sync.evolution import TableShape
+from headwater.sync.keys import check_primary_keys, deduplicate, row_keys
 from headwater.sync.plan import SyncPlan, WriteStrategy, plan_sync
 from headwater.sync.result import SyncResult
 from headwater.sync.state import Layout, SchemaState
@@ -130,13 +128,6 @@ class _Resume:
             staged_sequence=state.sequence,
             done=bool(document.get("done")),
         )
-
-
-def _float_identity(value: float) -> object:
-    # What tells two floats apart as a key, the way Arrow's hash grouping does.
-    if math.isnan(value):
-        return "nan"
-    return (value, math.copysign(1.0, value))
 
 
 def open_source(connector: Connector | Source[Any]) -> tuple[Source[Any], str]:
@@ -496,16 +487,16 @@ class _SchemaSync:
         for batch in batches:
             self._read(batch)
             if self.plan.strategy is WriteStrategy.MERGE:
-                batch = self._deduplicated(self._checked_keys(batch))
+                batch = self._unique_keys(batch)
                 values = self._values(batch)
             else:
                 values = self._values(batch)
-                keep = tracker.admit(values, self._key_of(batch))
+                keep = tracker.admit(values, row_keys(batch, self.layout.primary_keys))
                 if not all(keep):
                     batch, values = self._filter(batch, values, keep)
             if batch.num_rows == 0:
                 continue
-            position = tracker.after(values, self._key_of(batch))
+            position = tracker.after(values, row_keys(batch, self.layout.primary_keys))
             batch = self._partitioned(batch)
             self.lock.confirm()
             resume = self._resume_document(batcher)
@@ -575,8 +566,8 @@ class _SchemaSync:
         for batch in batches:
             self._read(batch)
             if dedupe:
-                batch = self._deduplicated(self._checked_keys(batch))
-            position = tracker.after(self._values(batch), self._key_of(batch))
+                batch = self._unique_keys(batch)
+            position = tracker.after(self._values(batch), row_keys(batch, self.layout.primary_keys))
             batch = self._partitioned(batch)
             resume_document = self._resume_document(batcher, base=self.sequence)
             self.lock.confirm()
@@ -719,32 +710,6 @@ class _SchemaSync:
             values.append(comparable(raw, kind))
         return values
 
-    def _key_of(self, batch: pa.RecordBatch) -> Callable[[int], str]:
-        """A function from a row index to its key: the primary key, else a row fingerprint."""
-        keys = self.layout.primary_keys
-        cache: dict[str, list[Any]] = {}
-
-        def column(name: str) -> list[Any]:
-            if name not in cache:
-                cache[name] = (
-                    batch.column(name).to_pylist()
-                    if name in batch.schema.names
-                    else [None] * batch.num_rows
-                )
-            return cache[name]
-
-        def key_of(index: int) -> str:
-            if keys:
-                return orjson.dumps([column(k)[index] for k in keys], default=str).decode()
-            # No primary key: the row's non-null values, so a column added later (null in
-            # older rows) does not change the fingerprint of a row.
-            row = {n: column(n)[index] for n in batch.schema.names if n != PARTITION_COLUMN}
-            present = {n: v for n, v in row.items() if v is not None}
-            text = orjson.dumps(present, default=str, option=orjson.OPT_SORT_KEYS)
-            return "row:" + hashlib.md5(text, usedforsecurity=False).hexdigest()
-
-        return key_of
-
     def _filter(
         self, batch: pa.RecordBatch, values: Sequence[Any], keep: list[bool]
     ) -> tuple[pa.RecordBatch, Sequence[Any]]:
@@ -755,45 +720,11 @@ class _SchemaSync:
             return batch.filter(mask), values.filter(mask)
         return batch.filter(mask), [v for v, k in zip(values, keep, strict=True) if k]
 
-    def _checked_keys(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        assert self.layout.primary_keys
-        for key in self.layout.primary_keys:
-            if key not in batch.schema.names:
-                raise PrimaryKeyError(
-                    f"schema {self.schema!r}: {batch.num_rows} row(s) lack the primary key"
-                    f" {key!r}, missing or null (the connector declares primary keys"
-                    f" {', '.join(self.layout.primary_keys)}); every row of an incremental"
-                    " schema needs its keys"
-                )
-            nulls = batch.column(key).null_count
-            if nulls:
-                raise PrimaryKeyError(
-                    f"schema {self.schema!r}: {nulls} row(s) have a null primary key {key!r};"
-                    " every row of an incremental schema needs its keys"
-                )
-        return batch
-
-    def _deduplicated(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """``batch`` with one row per primary key, the last occurrence winning.
-
-        Keys are compared as Arrow groups them (every NaN alike, 0.0 and -0.0 apart), in
-        Python: Arrow's group_by would load Acero and pyarrow.dataset with every filesystem,
-        about 30 MB more resident memory for a sync, to deduplicate one batch.
-        """
-        import pyarrow as pa
-
-        assert self.layout.primary_keys
-        columns = []
-        for key in self.layout.primary_keys:
-            column = batch.column(key)
-            values = column.to_pylist()
-            if pa.types.is_floating(column.type):
-                values = [_float_identity(value) for value in values]
-            columns.append(values)
-        last = {key: index for index, key in enumerate(zip(*columns, strict=True))}
-        if len(last) == batch.num_rows:
-            return batch
-        return batch.take(pa.array(sorted(last.values()), type=pa.int64()))
+    def _unique_keys(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        keys = self.layout.primary_keys
+        assert keys
+        check_primary_keys(batch, keys, schema=self.schema)
+        return deduplicate(batch, keys)
 
     def _partitioned(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         scheme = self.layout.partition
