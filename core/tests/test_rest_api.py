@@ -43,6 +43,7 @@ def test_the_package_exports_every_public_module_name():
         "origin_of",
         "placeholders",
         "query_value",
+        "request_token",
         "server_wait",
         "shared_gate",
         "show_origin",

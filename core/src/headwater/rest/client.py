@@ -12,6 +12,7 @@ workers share one client, so they share its connection pool, OAuth2 token and ra
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -28,17 +29,17 @@ from headwater.errors import (
     NetworkError,
     RateLimitedError,
     ResponseFormatError,
-    TokenEndpointError,
     error_for_status,
     redact_url,
 )
-from headwater.rest.auth import Auth, Signer, SigningContext, basic_authorization
+from headwater.rest.auth import Auth, Signer, SigningContext
+from headwater.rest.oauth2 import request_token
 from headwater.rest.origin import ForeignLinks, Origin, origin_of, show_origin
 from headwater.rest.query import with_params
 from headwater.rest.rate_limit import RateLimitGate, shared_gate
 from headwater.rest.retry import RetryPolicy, call_with_retries, server_wait
 from headwater.runtime import ProgressEvent, ProgressKind, Runtime
-from headwater.secret import REDACTED, Secret
+from headwater.secret import REDACTED
 
 __all__ = ["ApiResponse", "ClientConfig", "RestClient"]
 
@@ -198,7 +199,9 @@ class RestClient:
         )
         self._signer: Signer | None = None
         if config.auth is not None:
-            context = SigningContext(request_token=self._request_token, clock=runtime.clock)
+            context = SigningContext(
+                request_token=functools.partial(request_token, self), clock=runtime.clock
+            )
             self._signer = config.auth.signer(context)
         auth_params = self._signer.query_params if self._signer else frozenset()
         self._auth_params = auth_params
@@ -353,11 +356,11 @@ class RestClient:
             response = self._http.send(request)
         except _TRANSIENT_HTTPX as error:
             raise NetworkError(
-                f"{label}: no complete answer ({type(error).__name__}: {self._scrub(str(error))})"
+                f"{label}: no complete answer ({type(error).__name__}: {self.scrub(str(error))})"
             ) from error
         except httpx.DecodingError as error:
             raise ResponseFormatError(
-                f"{label}: the body could not be decoded ({self._scrub(str(error))})"
+                f"{label}: the body could not be decoded ({self.scrub(str(error))})"
             ) from error
         runtime.logger.debug("%s -> %d", label, response.status_code)
         return response
@@ -379,6 +382,26 @@ class RestClient:
             )
         )
         gate.wait(runtime.clock, runtime.sleep)
+
+    def post_form(
+        self, url: httpx.URL, form: Mapping[str, str], headers: Mapping[str, str], label: object
+    ) -> httpx.Response:
+        """One unsigned ``POST`` of ``form`` to ``url``, not retried: for token endpoints.
+
+        It waits for the rate-limit gate of ``url``'s origin and takes a share of the request
+        budget like every request; a timeout or reset raises
+        :class:`~headwater.errors.NetworkError` (without the error's text, which could quote
+        the form).
+
+        .. versionadded:: 0.2
+        """
+        runtime = self.runtime
+        self._wait_for_gate(shared_gate(runtime.budget, origin_of(url)), label, None)
+        runtime.budget.acquire(runtime.clock, runtime.sleep)
+        try:
+            return self._http.post(url, data=dict(form), headers=dict(headers))
+        except _TRANSIENT_HTTPX as error:
+            raise NetworkError(f"{label}: no complete answer ({type(error).__name__})") from error
 
     # --- safety -----------------------------------------------------------------------------
 
@@ -417,7 +440,11 @@ class RestClient:
                 url = url.copy_remove_param(name)
         return url
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret of the auth (at least 4 characters) replaced by ``***``.
+
+        .. versionadded:: 0.2
+        """
         if self._signer is None:
             return text
         for secret in self._signer.secrets():
@@ -427,7 +454,7 @@ class RestClient:
 
     def _excerpt(self, response: httpx.Response) -> str:
         text = response.content[: _EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-        return self._scrub(" ".join(text.split())[:_EXCERPT_CHARS])
+        return self.scrub(" ".join(text.split())[:_EXCERPT_CHARS])
 
     def _status_error(self, response: httpx.Response, label: object) -> HTTPStatusError:
         status = response.status_code
@@ -461,66 +488,4 @@ class RestClient:
             # A reader that fails on an odd body must not hide the error it was to explain.
             self.runtime.logger.debug("error_message could not read %r", excerpt, exc_info=True)
             return None
-        return self._scrub(" ".join(said.split())) if said else None
-
-    # --- OAuth2 token endpoints -------------------------------------------------------------
-
-    def _request_token(
-        self, token_url: str, form: Mapping[str, str], basic: tuple[str, Secret] | None
-    ) -> Mapping[str, Any]:
-        url = self.url(token_url)
-        label = f"POST {self.redact(url)} (OAuth2 token endpoint)"
-        headers = {"Accept": "application/json"}
-        if basic is not None:
-            headers["Authorization"] = basic_authorization(*basic)
-
-        def attempt() -> Mapping[str, Any]:
-            runtime = self.runtime
-            gate = shared_gate(runtime.budget, origin_of(url))
-            self._wait_for_gate(gate, label, None)
-            runtime.budget.acquire(runtime.clock, runtime.sleep)
-            try:
-                response = self._http.post(url, data=dict(form), headers=headers)
-            except _TRANSIENT_HTTPX as error:
-                raise NetworkError(
-                    f"{label}: no complete answer ({type(error).__name__})"
-                ) from error
-            return self._token_answer(response, label)
-
-        return call_with_retries(
-            attempt,
-            policy=self.config.retry,
-            runtime=self.runtime,
-            gate=shared_gate(self.runtime.budget, origin_of(url)),
-            label=label,
-        )
-
-    def _token_answer(self, response: httpx.Response, label: object) -> Mapping[str, Any]:
-        status = response.status_code
-        if status == 429 or status >= 500:
-            # Transient: retried, and never described from the body (it is the token's body).
-            wait = server_wait(response, self.config.retry, self.runtime.clock.now())
-            error = error_for_status(status, url=self.redact(response.request.url))
-            error.retry_after = wait
-            raise error
-        try:
-            answer = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            answer = None
-        if 200 <= status < 300:
-            if not isinstance(answer, dict):
-                # Never quote the body: a cut-off token response is still a token.
-                raise ResponseFormatError(f"{label}: HTTP {status} with a body that is not JSON")
-            return answer
-        code = answer.get("error") if isinstance(answer, dict) else None
-        description = answer.get("error_description") if isinstance(answer, dict) else None
-        reason = f" {code}" if isinstance(code, str) else ""
-        if isinstance(description, str):
-            reason += f" ({self._scrub(description[:_EXCERPT_CHARS])})"
-        raise TokenEndpointError(
-            f"{label} refused to issue a token: HTTP {status}{reason}. Check the OAuth2 client"
-            " id and secret, the scopes, and that the refresh token (if any) is still valid;"
-            " reconnecting the account issues a new one",
-            status=status,
-            oauth_error=code if isinstance(code, str) else None,
-        )
+        return self.scrub(" ".join(said.split())) if said else None

@@ -6,9 +6,13 @@ the client is built, so a client that never sends anything costs nothing; it is 
 ``refresh_margin`` seconds before its ``expires_in`` runs out, and once more if the API still
 answers 401 (tokens get revoked early). Fan-out threads share one signer, so one token.
 
-A token endpoint that refuses (``invalid_client``, ``invalid_grant``...) raises
-:class:`~headwater.errors.TokenEndpointError`, a configuration error: the user must reconnect
-or fix the client credentials, and retrying would not help.
+Tokens are requested through the API's :class:`~headwater.rest.RestClient`
+(:func:`request_token`): the same connection pool, request budget and rate-limit gate, and the
+same retries for 429, 5xx and network errors. A token endpoint that refuses
+(``invalid_client``, ``invalid_grant``...) raises :class:`~headwater.errors.TokenEndpointError`,
+a configuration error: the user must reconnect or fix the client credentials, and retrying
+would not help. A token endpoint's body is never quoted in an error, only its OAuth2 error
+code and description (secrets scrubbed): a cut-off token response is still a token.
 
 .. versionadded:: 0.1
 """
@@ -20,15 +24,23 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+import orjson
 
-from headwater.errors import TokenEndpointError
-from headwater.rest.auth import Auth, Signer, SigningContext
+from headwater.errors import ResponseFormatError, TokenEndpointError, error_for_status
+from headwater.rest.auth import Auth, Signer, SigningContext, basic_authorization
+from headwater.rest.origin import origin_of
+from headwater.rest.rate_limit import shared_gate
+from headwater.rest.retry import call_with_retries, server_wait
 from headwater.secret import Secret
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["OAuth2ClientCredentials", "OAuth2RefreshToken"]
+    from headwater.rest.client import RestClient
+
+__all__ = ["OAuth2ClientCredentials", "OAuth2RefreshToken", "request_token"]
+
+_DESCRIPTION_CHARS = 300
 
 ClientAuthentication = Literal["basic", "post"]
 
@@ -242,3 +254,67 @@ def _seconds(value: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def request_token(
+    client: RestClient, token_url: str, form: Mapping[str, str], basic: tuple[str, Secret] | None
+) -> Mapping[str, Any]:
+    """Ask ``token_url`` for a token through ``client``; return the endpoint's JSON answer.
+
+    This is the :class:`~headwater.rest.auth.TokenRequester` a :class:`~headwater.rest.RestClient`
+    gives its signer. ``token_url`` may be relative to the client's base URL; ``basic`` (client
+    id and secret) goes in an ``Authorization: Basic`` header, else the form carries them.
+    429, 5xx and network errors are retried under the client's :class:`RetryPolicy
+    <headwater.rest.RetryPolicy>`.
+
+    :raises TokenEndpointError: when the endpoint refuses to issue a token.
+
+    .. versionadded:: 0.2
+    """
+    url = client.url(token_url)
+    label = f"POST {client.redact(url)} (OAuth2 token endpoint)"
+    headers = {"Accept": "application/json"}
+    if basic is not None:
+        headers["Authorization"] = basic_authorization(*basic)
+
+    def attempt() -> Mapping[str, Any]:
+        return _token_answer(client, client.post_form(url, form, headers, label), label)
+
+    return call_with_retries(
+        attempt,
+        policy=client.config.retry,
+        runtime=client.runtime,
+        gate=shared_gate(client.runtime.budget, origin_of(url)),
+        label=label,
+    )
+
+
+def _token_answer(client: RestClient, response: httpx.Response, label: str) -> Mapping[str, Any]:
+    status = response.status_code
+    if status == 429 or status >= 500:
+        # Transient: retried, and never described from the body (it is the token's body).
+        wait = server_wait(response, client.config.retry, client.runtime.clock.now())
+        error = error_for_status(status, url=client.redact(response.request.url))
+        error.retry_after = wait
+        raise error
+    try:
+        answer = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        answer = None
+    if 200 <= status < 300:
+        if not isinstance(answer, dict):
+            # Never quote the body: a cut-off token response is still a token.
+            raise ResponseFormatError(f"{label}: HTTP {status} with a body that is not JSON")
+        return answer
+    code = answer.get("error") if isinstance(answer, dict) else None
+    description = answer.get("error_description") if isinstance(answer, dict) else None
+    reason = f" {code}" if isinstance(code, str) else ""
+    if isinstance(description, str):
+        reason += f" ({client.scrub(description[:_DESCRIPTION_CHARS])})"
+    raise TokenEndpointError(
+        f"{label} refused to issue a token: HTTP {status}{reason}. Check the OAuth2 client"
+        " id and secret, the scopes, and that the refresh token (if any) is still valid;"
+        " reconnecting the account issues a new one",
+        status=status,
+        oauth_error=code if isinstance(code, str) else None,
+    )
