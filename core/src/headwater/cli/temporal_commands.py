@@ -294,6 +294,7 @@ def worker_command(
     starts. Logs go to stderr.
     """
     target = _target(address, namespace, task_queue)
+    from headwater.rest.logs import redact_httpx_log
     from headwater.temporal.submit import _warehouse
     from headwater.temporal.worker import WorkerSettings, run_worker
 
@@ -303,6 +304,7 @@ def worker_command(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("temporalio").setLevel(logging.WARNING)
+    redact_httpx_log()  # INFO shows httpx's request lines: their URLs hide credentials
     settings = WorkerSettings(
         target=target,
         warehouse=_warehouse(warehouse) or warehouse,

@@ -39,6 +39,7 @@ from headwater.rest.fanout import (
     parent_columns,
     read_dependent,
 )
+from headwater.rest.logs import HttpxUrlRedaction, redact_httpx_log
 from headwater.rest.oauth2 import OAuth2ClientCredentials, OAuth2RefreshToken
 from headwater.rest.origin import ForeignLinks
 from headwater.rest.paginators import (
@@ -94,6 +95,7 @@ __all__ = [
     "ForeignLinks",
     "HTTP_PAGE",
     "HasMorePaginator",
+    "HttpxUrlRedaction",
     "IncrementalParams",
     "Iso8601",
     "LinkHeaderPaginator",
@@ -136,6 +138,7 @@ __all__ = [
     "parent_columns",
     "parse_retry_after",
     "read_dependent",
+    "redact_httpx_log",
     "response_for",
     "select_rows",
     "with_params",

@@ -13,8 +13,6 @@ workers share one client, so they share its connection pool, OAuth2 token and ra
 from __future__ import annotations
 
 import functools
-import logging
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -33,6 +31,7 @@ from headwater.errors import (
     redact_url,
 )
 from headwater.rest.auth import Auth, Signer, SigningContext
+from headwater.rest.logs import redact_httpx_log
 from headwater.rest.oauth2 import request_token
 from headwater.rest.origin import ForeignLinks, Origin, origin_of, show_origin
 from headwater.rest.query import with_params
@@ -117,41 +116,6 @@ class ApiResponse:
         return self.response.content
 
 
-class _RedactHttpxLog(logging.Filter):
-    """Redacts the URL in httpx's own request log line.
-
-    httpx logs every request at INFO on the ``httpx`` logger, with the full URL: an API key
-    sent as a query parameter would land in the logs of anyone who enables INFO logging.
-    This filter, attached once to that logger, rewrites the URL argument as
-    :func:`~headwater.errors.redact_url` shows it, including every auth parameter name a
-    client has registered (names only; values are never kept).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._names: frozenset[str] = frozenset()
-
-    def register(self, names: Iterable[str]) -> None:
-        with self._lock:
-            self._names = self._names | frozenset(names)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and any(isinstance(arg, httpx.URL) for arg in args):
-            record.args = tuple(
-                redact_url(str(arg), extra_params=self._names)
-                if isinstance(arg, httpx.URL)
-                else arg
-                for arg in args
-            )
-        return True
-
-
-_HTTPX_LOG_FILTER = _RedactHttpxLog()
-logging.getLogger("httpx").addFilter(_HTTPX_LOG_FILTER)
-
-
 class _Label:
     """``"GET https://api.example.com/items?page=2"`` (redacted), made only when shown.
 
@@ -206,7 +170,8 @@ class RestClient:
         auth_params = self._signer.query_params if self._signer else frozenset()
         self._auth_params = auth_params
         self._redact_params = frozenset(config.redact_params) | auth_params
-        _HTTPX_LOG_FILTER.register(self._redact_params)
+        # httpx logs every request URL at INFO: hide this API's key parameters there too.
+        redact_httpx_log(self._redact_params)
 
     # --- public -----------------------------------------------------------------------------
 

@@ -54,12 +54,14 @@ def serve_command(
     it are kept in private files, referenced from the config as file:PATH.
     """
     from headwater.discovery import get_registry
+    from headwater.rest.logs import redact_httpx_log
     from headwater.serve.app import App
     from headwater.serve.secret_files import default_secrets_dir
     from headwater.serve.security import Guard
     from headwater.serve.server import PageServer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    redact_httpx_log()  # INFO shows httpx's request lines: their URLs hide credentials
     guard = Guard.for_bind(host, port)
     app = App(
         registry=get_registry(),
