@@ -9,18 +9,36 @@ otherwise exponential backoff with jitter. Attempts are bounded, and so is the t
 spent waiting (``max_total_wait``, larger than the cap, so one capped wait always fits).
 
 **How stamina is used.** stamina runs the attempt loop (:func:`stamina.retry_context`): it
-bounds the attempts, asks our hook whether an error is retried, feeds stamina's retry
-instrumentation (logging, Prometheus, structlog hooks), and honours stamina's global switches
-(``stamina.set_active(False)``, ``stamina.set_testing(...)``). It does *not* sleep: stamina
-sleeps with :func:`time.sleep` and offers no way to inject a sleep, so the hook hands stamina
-a custom backoff of ``0.0`` and the real wait happens before the next attempt through the
-Runtime's ``sleep`` and ``clock``. That keeps every wait visible to tests (a
-:class:`~headwater.ManualClock` records them, nothing really sleeps), exact (a ``Retry-After:
-0`` costs no time at all), and shared: rate-limit waits hold the API's
-:class:`~headwater.rest.rate_limit.RateLimitGate`, which every fan-out worker passes. Setting
-stamina's testing mode instead would be global state, would replace the attempt count and
-could not check the waits themselves. The one cost: stamina's instrumentation reports
-``wait_for=0``; our own progress events and log lines carry the real waits.
+bounds the attempts, asks our backoff hook (``on=``) whether an error is retried, computes the
+exponential backoff bound (:attr:`stamina.Attempt.next_wait`, from the policy's
+``wait_initial``, ``wait_exp_base`` and ``wait_max``), feeds stamina's retry instrumentation
+(logging, Prometheus, structlog hooks), and honours stamina's global switches
+(``stamina.set_active(False)``, ``stamina.set_testing(...)``). It does *not* sleep, and the
+hook does not hand it the real wait; it returns ``0.0`` and the wait is taken before the next
+attempt through the Runtime's ``sleep`` and ``clock``. Why, as checked against stamina 26.1.0
+(``stamina>=25.2`` is required: ``next_wait`` is off by one attempt before it):
+
+- stamina's hook may return the wait as a float or timedelta (a server-named wait, such as
+  ``Retry-After``), but stamina then sleeps it itself: its synchronous ``retry_context``
+  builds ``tenacity.Retrying`` without a ``sleep`` argument, so tenacity's default
+  :func:`time.sleep` runs, and stamina offers no parameter, setting or testing helper to
+  replace it (only its async loop sleeps differently, through ``asyncio``/``trio``). Handing
+  it the wait would make every test and every emulated run really sleep, take waits off the
+  Runtime's clock (a :class:`~headwater.ManualClock` could no longer record them) and lose
+  the contract suite's check that connectors never sleep outside ``runtime.sleep``.
+- ``stamina.set_testing`` is process-global and turns every wait into ``0`` (a hook's float
+  included): tests could no longer see which wait was chosen, and a test switching it would
+  change other threads' requests.
+- stamina's jitter is additive (``min(wait_max, wait_initial * base ** (n - 1) +
+  uniform(0, wait_jitter))``); our default is full jitter, ``uniform(0, bound)``, which an
+  additive jitter cannot express. So the bound comes from stamina and the draw from us.
+- A server-named wait also holds the API's
+  :class:`~headwater.rest.rate_limit.RateLimitGate`, which every fan-out worker passes;
+  stamina's per-call sleep would pause only the one request.
+
+The cost: stamina's instrumentation reports ``wait_for=0``; our progress events and log lines
+carry the real waits. Should stamina accept a sleep function (or a clock) for synchronous
+retries, the hook can return the wait and this module stop sleeping itself.
 
 .. versionadded:: 0.1
 """
@@ -242,7 +260,7 @@ def call_with_retries(
             timeout=None,  # bounded by attempts and max_total_wait, on the Runtime's clock
             wait_initial=policy.wait_initial,
             wait_max=policy.wait_max,
-            wait_jitter=0.0,  # jitter is added in decide(), where the wait is really taken
+            wait_jitter=0.0,  # next_wait stays the bound; jitter is drawn in _backoff()
             wait_exp_base=policy.wait_exp_base,
         ):
             run.before(attempt)
@@ -277,6 +295,7 @@ class _RetryRun:
         self.label = label
         self.schema = schema
         self.number = 0
+        self.attempt: stamina.Attempt | None = None
         self.pending = 0.0
         self.waited = 0.0
         self.reason = ""
@@ -284,6 +303,7 @@ class _RetryRun:
 
     def before(self, attempt: stamina.Attempt) -> None:
         self.number = attempt.num
+        self.attempt = attempt
         if self.number > 1:
             detail = f"{self.label}: attempt {self.number} of {self.policy.attempts}"
             detail += f" after {self.reason}"
@@ -311,7 +331,7 @@ class _RetryRun:
             return False
         self.reason = _short(error)
         asked = getattr(error, "retry_after", None)
-        if _stamina_testing():
+        if stamina.is_testing():
             wait = 0.0
         elif asked is not None:
             wait = min(float(asked), self.policy.max_server_wait)
@@ -335,14 +355,11 @@ class _RetryRun:
         return 0.0
 
     def _backoff(self) -> float:
-        # stamina's exponential bound with full jitter (AWS's "full jitter"); stamina's own
-        # jitter is additive, and its Attempt.next_wait is jitter-free (stamina >= 25.2).
+        # stamina's exponential bound for this attempt, min(wait_max, wait_initial *
+        # wait_exp_base ** (n - 1)), drawn from with full jitter (AWS's "full jitter"): the
+        # policy's wait_jitter is not passed to stamina, so next_wait is the bound itself.
         policy = self.policy
-        try:
-            grown = policy.wait_initial * policy.wait_exp_base ** (self.number - 1)
-        except OverflowError:
-            grown = policy.wait_max
-        bound = min(policy.wait_max, grown)
+        bound = self.attempt.next_wait if self.attempt is not None else policy.wait_initial
         wait = random.uniform(0, bound) if policy.full_jitter and bound else bound
         if policy.wait_jitter:
             wait += random.uniform(0, policy.wait_jitter)
@@ -365,12 +382,6 @@ class _RetryRun:
         error.args = (message,)
         error.attempts = self.number
         return error
-
-
-def _stamina_testing() -> bool:
-    # stamina.is_testing() appeared in stamina 24.3; without it there is no testing mode.
-    is_testing: Callable[[], bool] | None = getattr(stamina, "is_testing", None)
-    return is_testing() if is_testing is not None else False
 
 
 def _short(error: Exception) -> str:
