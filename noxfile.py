@@ -222,6 +222,7 @@ DOCS_DEPS = [
     "mkdocs-autorefs>=1.4",
     "mkdocstrings>=1.0",
     "mkdocstrings-python>=2.0",
+    "ruff>=0.6",  # mkdocstrings formats the signatures with it
     "pytest>=8",
 ]
 
