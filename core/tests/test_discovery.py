@@ -71,6 +71,21 @@ def test_throwaway_connector_is_discovered_with_its_version(make_connector, regi
     assert connectors[0].spec.release_status == "beta"
 
 
+def test_a_connector_icon_is_read_from_its_package(make_connector, registry, site):
+    from headwater.sources import SourceConfig
+
+    package = make_connector("acme")
+    (site / package / "icon.svg").write_bytes(b"<svg/>")
+    (connector,) = installed(registry().connectors())
+
+    assert connector.icon(SourceConfig(label="Acme", icon="icon.svg")) == b"<svg/>"
+    assert connector.icon(SourceConfig(label="Acme")) is None
+    with pytest.raises(PluginError, match=r"its icon gone\.svg is missing from connector_acme"):
+        connector.icon(SourceConfig(label="Acme", icon="gone.svg"))
+    with pytest.raises(PluginError, match="is not a file name"):
+        connector.icon(SourceConfig(label="Acme", icon="../source.py"))
+
+
 def test_listing_does_not_import_the_source_module(make_connector, registry):
     package = make_connector("acme")
 

@@ -7,8 +7,9 @@ Keys, sort order and partitioning live in the ``SourceResponse``, which needs a 
 catalog builds one from the connector's contract kit (its valid sample config) and calls
 ``source_for_pipeline``, which reads nothing until ``items()`` is called.
 
-``nox -s docs`` writes the page (``python -m headwater.catalog --output docs/connectors.md``);
-``--check`` fails when the committed page is stale.
+``nox -s docs`` writes the page (``python -m headwater.catalog --output docs/connectors.md``)
+and beside it each connector's icon, copied from its package (``docs/icons/NAME.svg``);
+``--check`` fails when the committed page or an icon is stale.
 
 .. versionadded:: 0.1
 """
@@ -26,7 +27,9 @@ from headwater.discovery import Connector, Registry
 if TYPE_CHECKING:
     from headwater.sources import Source, SourceSchema
 
-__all__ = ["main", "render_catalog"]
+__all__ = ["catalog_icons", "main", "render_catalog"]
+
+_ICONS = "icons"  # the folder beside the page that holds the connectors' icons
 
 _HEADER = """\
 # Connectors
@@ -71,7 +74,8 @@ def render_catalog(connectors: Sequence[Connector]) -> str:
         meta = source.get_source_config()
         summary.append(
             (
-                f"[{meta.label}](#{connector.source_type})",
+                _icon(connector.source_type, meta.icon)
+                + f"[{meta.label}](#{connector.source_type})",
                 f"`{connector.source_type}`",
                 f"{connector.distribution or ''} {connector.version or ''}".strip(),
                 _status(meta.release_status, meta.unreleased),
@@ -88,7 +92,8 @@ def _section(connector: Connector, source: Source[Any]) -> list[str]:
     from headwater.sources import is_secret, walk_fields
 
     meta = source.get_source_config()
-    lines = [f'<a id="{connector.source_type}"></a>', f"## {meta.label}", ""]
+    heading = _icon(connector.source_type, meta.icon) + meta.label
+    lines = [f'<a id="{connector.source_type}"></a>', f"## {heading}", ""]
     if meta.caption:
         lines += [meta.caption, ""]
     facts = [
@@ -132,6 +137,31 @@ def _section(connector: Connector, source: Source[Any]) -> list[str]:
     return lines
 
 
+def _icon_name(source_type: str, icon: str) -> str:
+    return source_type + Path(icon).suffix
+
+
+def _icon(source_type: str, icon: str | None) -> str:
+    """The Markdown image of a connector's icon (decorative: the label follows it), or ``""``."""
+    return f"![]({_ICONS}/{_icon_name(source_type, icon)}) " if icon else ""
+
+
+def catalog_icons(connectors: Sequence[Connector]) -> dict[str, bytes]:
+    """The icon files the catalog page shows, by file name (``github.svg``) in ``icons/``.
+
+    :raises PluginError: when a connector names an icon its package lacks.
+
+    .. versionadded:: 0.2
+    """
+    icons = {}
+    for connector in connectors:
+        meta = connector.load_source().get_source_config()
+        icon = connector.icon(meta)
+        if meta.icon and icon is not None:
+            icons[_icon_name(connector.source_type, meta.icon)] = icon
+    return icons
+
+
 def _partition(response: Any) -> str:
     if response is None:
         return "?"
@@ -168,10 +198,42 @@ def _responses(
     }
 
 
+def _stale(page: Path, text: str, icons: dict[str, bytes]) -> list[str]:
+    """The files of the committed catalog (``page`` and its icons) that differ from the current."""
+    stale = []
+    try:
+        if page.read_text(encoding="utf-8") != text:
+            stale.append(str(page))
+    except FileNotFoundError:
+        stale.append(str(page))
+    folder = page.parent / _ICONS
+    present = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    for name in sorted(present | set(icons)):
+        path = folder / name
+        if name not in icons or not path.is_file() or path.read_bytes() != icons[name]:
+            stale.append(str(path))
+    return stale
+
+
+def _write(page: Path, text: str, icons: dict[str, bytes]) -> None:
+    page.write_text(text, encoding="utf-8", newline="\n")
+    folder = page.parent / _ICONS
+    folder.mkdir(exist_ok=True)
+    for path in folder.iterdir():
+        if path.name not in icons:
+            path.unlink()
+    for name, data in icons.items():
+        (folder / name).write_bytes(data)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m headwater.catalog (--output | --check) PATH``.
 
+    The icons go to (or are checked in) the folder ``icons`` beside ``PATH``.
+
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       Writes and checks the connectors' icons too.
     """
     parser = argparse.ArgumentParser(prog="python -m headwater.catalog", description=__doc__)
     action = parser.add_mutually_exclusive_group(required=True)
@@ -181,17 +243,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Only packaged connectors (the built-in example is no package), loaded strictly: a
     # connector that does not load must not silently vanish from the catalog.
     registry = Registry(strict=True, environ={})
-    text = render_catalog([c for c in registry.connectors() if c.distribution is not None])
+    connectors = [c for c in registry.connectors() if c.distribution is not None]
+    text = render_catalog(connectors)
+    icons = catalog_icons(connectors)
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote {args.output}")
+        _write(args.output, text, icons)
+        print(f"wrote {args.output} and {len(icons)} icon(s) in {args.output.parent / _ICONS}")
         return 0
-    try:
-        current = args.check.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        current = None
-    if current != text:
-        print(f"{args.check} is stale: run `nox -s docs` and commit the result", file=sys.stderr)
+    stale = _stale(args.check, text, icons)
+    if stale:
+        for path in stale:
+            print(f"{path} is stale: run `nox -s docs` and commit the result", file=sys.stderr)
         return 1
     print(f"{args.check} is current")
     return 0

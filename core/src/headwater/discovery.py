@@ -15,6 +15,7 @@ import contextlib
 import functools
 import importlib
 import importlib.metadata
+import importlib.resources
 import os
 import sys
 import threading
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     import click
 
     from headwater.sources.base import Source
+    from headwater.sources.metadata import SourceConfig
 
 __all__ = [
     "BUILTIN_PLUGIN",
@@ -105,6 +107,26 @@ class Connector:
                 f" but its spec registers {self.spec.source_type!r}"
             )
         return cls()
+
+    def icon(self, meta: SourceConfig) -> bytes | None:
+        """The icon ``meta.icon`` names, read from the connector's package; ``None`` if none.
+
+        The host's page serves it and the connector catalog copies it into the docs.
+
+        :raises PluginError: when the named icon is not a plain file name inside the package,
+            or the package lacks it.
+
+        .. versionadded:: 0.2
+        """
+        if not meta.icon:
+            return None
+        package = self.spec.load.partition(":")[0].split(".")[0]
+        if os.path.basename(meta.icon) != meta.icon or meta.icon in (".", ".."):
+            raise PluginError(f"{self._origin()}: its icon {meta.icon!r} is not a file name")
+        resource = importlib.resources.files(package).joinpath(meta.icon)
+        if not resource.is_file():
+            raise PluginError(f"{self._origin()}: its icon {meta.icon} is missing from {package}")
+        return resource.read_bytes()
 
     def load_kit(self) -> Any:
         """Import the contract kit named by ``spec.kit``."""

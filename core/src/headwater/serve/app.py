@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import attrs
 
-from headwater.errors import ConfigError, HeadwaterError
+from headwater.errors import ConfigError, HeadwaterError, PluginError
 from headwater.serve import pages
 from headwater.serve.config_files import ConnectionFiles, render_toml
 from headwater.serve.forms import Submission, read_fields, secret_paths
@@ -210,14 +210,13 @@ class App:
 
     def icon(self, request: Request, name: str) -> Response:
         connector, _, meta = self._open(name)
-        icon = meta.icon
-        if not icon or Path(icon).name != icon:
-            return _html(self._error("Not found", "This connector has no icon."), 404)
-        package = connector.spec.load.partition(":")[0].split(".")[0]
-        resource = importlib.resources.files(package).joinpath(icon)
-        if not resource.is_file():
+        try:
+            icon = connector.icon(meta)
+        except PluginError:
             return _html(self._error("Not found", "This connector's icon is missing."), 404)
-        return Response(body=resource.read_bytes(), content_type="image/svg+xml")
+        if icon is None:
+            return _html(self._error("Not found", "This connector has no icon."), 404)
+        return Response(body=icon, content_type="image/svg+xml")
 
     # --- connect -------------------------------------------------------------------------------
 
