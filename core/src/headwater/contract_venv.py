@@ -21,7 +21,8 @@ import venv
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import attrs
 
@@ -122,7 +123,7 @@ def install_arguments(distribution: str) -> list[str] | None:
         origin = json.loads(direct_url)
         url = urlsplit(origin.get("url", ""))
         if url.scheme == "file":
-            path = unquote(url.path)
+            path = url2pathname(url.path)  # unquoted, and a drive letter on Windows
             if origin.get("dir_info", {}).get("editable"):
                 return ["-e", path]
             if Path(path).exists():
