@@ -163,7 +163,8 @@ def _check(
     report: Callable[[str], None],
 ) -> CheckOutcome:
     python = _python(venv_dir)
-    if python.exists():
+    reused = python.exists()
+    if reused:
         report(f"reusing the virtualenv {venv_dir}")
     else:
         report(f"creating a virtualenv in {venv_dir}")
@@ -195,10 +196,11 @@ def _check(
     installed = pip("install", *host, *suite, requirement)
     if installed.returncode != 0:
         return _failed("installing into the virtualenv failed", installed)
-    # A reused virtualenv may hold an earlier build of the same version: this one replaces it.
-    replaced = pip("install", "--force-reinstall", "--no-deps", str(wheel))
-    if replaced.returncode != 0:
-        return _failed(f"installing {wheel.name} failed", replaced)
+    if reused:
+        # It may hold an earlier build of the same version, which pip keeps: replace it.
+        replaced = pip("install", "--force-reinstall", "--no-deps", str(wheel))
+        if replaced.returncode != 0:
+            return _failed(f"installing {wheel.name} failed", replaced)
 
     pytest = str(_script(venv_dir, "pytest"))
     report(f"the contract suite for {folder.name}")
