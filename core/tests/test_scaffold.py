@@ -46,11 +46,25 @@ def test_new_writes_the_package_under_plugins_by_default(tmp_path, monkeypatch):
     root = tmp_path / "plugins" / "connector-google-sheets"
     written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert written == sorted(EXPECTED)
-    assert 'nox -s "contract(google_sheets)"' in result.output
+    assert "`headwater contract plugins/connector-google-sheets`" in result.output
     pyproject = (root / "pyproject.toml").read_text()
     assert 'name = "connector-google-sheets"' in pyproject
     assert 'google_sheets = "connector_google_sheets"' in pyproject
     assert '"headwater>=0.1,<0.2"' in pyproject
+
+
+def test_new_elsewhere_names_the_check_that_works_there(tmp_path):
+    target = tmp_path / "elsewhere" / "connector-acme"
+
+    result = CliRunner().invoke(cli, ["new", "acme", "-d", str(target)])
+
+    assert result.exit_code == 0, result.output
+    # nox -s contract(NAME) only sees this repository's plugins/; this works for any folder.
+    assert f"`headwater contract {target}`" in result.output
+    assert "nox" not in result.output
+    readme = (target / "README.md").read_text()
+    assert "headwater contract .  " in readme
+    assert "nox" not in readme
 
 
 def test_the_generated_config_class_matches_the_generated_fields(tmp_path):

@@ -15,6 +15,7 @@ import attrs
 import click
 
 from headwater.cli.app import ExitCode, UserError
+from headwater.cli.contract_command import contract_command
 from headwater.cli.demo_command import demo_command
 from headwater.cli.new_command import new_command
 from headwater.cli.sync_commands import SYNC_COMMANDS
@@ -317,6 +318,7 @@ BUILTIN_COMMANDS: tuple[click.Command, ...] = (
     schemas_command,
     generate_command,
     new_command,
+    contract_command,
     demo_command,
     *SYNC_COMMANDS,
     *WAREHOUSE_COMMANDS,

@@ -43,7 +43,8 @@ def new_command(name: str, directory: Path | None) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(
-        f'\nNext: pip install -e {target}, then `nox -s "contract({name})"` (or'
-        f" `pytest -p headwater_contract --connector {name}`). Replace the example API with"
-        " the real one: docs/writing-a-connector.md."
+        f"\nNext: `headwater contract {target}` (the contract suite and the package's own"
+        " tests, in a virtualenv of their own, from its wheel); `pip install -e"
+        f" {target}` to use it here. Replace the example API with the real one:"
+        " docs/writing-a-connector.md."
     )

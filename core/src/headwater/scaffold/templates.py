@@ -107,7 +107,7 @@ Endpoint behaviour, with references to the API documentation: `src/$package/api_
 ## Development
 
 ```sh
-nox -s "contract($name)"     # the contract suite and these tests, in an isolated virtualenv
+headwater contract .         # the contract suite and these tests, in an isolated virtualenv
 headwater generate $name     # after changing the fields in source.py
 ```
 """
