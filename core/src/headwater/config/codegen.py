@@ -57,6 +57,7 @@ from headwater.sources.fields import (
     SelectOption,
     SwitchGroupField,
     TextField,
+    field_job,
 )
 
 if TYPE_CHECKING:
@@ -156,48 +157,19 @@ class _ModuleBuilder:
                 " it names the chosen option"
             )
         doc = _one_line(field.label) + (f": {_one_line(field.caption)}" if field.caption else "")
-        operands: tuple[str, ...]
-        literal: tuple[str, ...] | None = None
-        default: str | None = None
-        if isinstance(field, TextField):
-            operands = ("str",)
-            default = None if field.default is None else _string_literal(field.default)
-        elif isinstance(field, SecretField):
-            operands = self._secret()
-        elif isinstance(field, NumberField):
-            operands = ("int",) if field.integer else ("float",)
-            default = None if field.default is None else _number_literal(field)
-        elif isinstance(field, SelectField) and field.has_sub_fields:
-            operands = tuple(self._option_class(owner, field, option) for option in field.options)
-        elif isinstance(field, SelectField):
-            self.uses.add("Literal")
-            literal = tuple(_string_literal(option.value) for option in field.options)
-            operands = ("Literal[" + ", ".join(literal) + "]",)
-            default = None if field.default is None else _string_literal(field.default)
-        elif isinstance(field, SwitchGroupField):
-            group = self.claim(owner + _camel(field.name))
-            self.add_class(name=group, doc=f"{doc}.", selection=None, fields=field.fields)
-            # Absent means switched off, whatever ``required`` says.
-            return _Attribute(
-                name=field.name, operands=(group, "None"), literal=None, default="None", doc=doc
-            )
-        elif isinstance(field, FileUploadField):
-            operands = self._secret() if field.secret else ("str",)
-        elif isinstance(field, OAuthField):
-            operands = ("str",)
-        else:  # pragma: no cover - Field is a closed union
-            raise TypeError(f"unknown field kind {type(field).__name__}")
+        typed = _typed(field, self, owner, doc)
+        operands, default = typed.operands, typed.default
         if default is None and not field.required:
             operands, default = (*operands, "None"), "None"
         return _Attribute(
-            name=field.name, operands=operands, literal=literal, default=default, doc=doc
+            name=field.name, operands=operands, literal=typed.literal, default=default, doc=doc
         )
 
-    def _secret(self) -> tuple[str, ...]:
+    def secret(self) -> tuple[str, ...]:
         self.uses.add("Secret")
         return ("Secret",)
 
-    def _option_class(self, owner: str, field: SelectField, option: SelectOption) -> str:
+    def option_class(self, owner: str, field: SelectField, option: SelectOption) -> str:
         index = field.options.index(option)
         name = self.claim(owner + _camel(field.name) + (_camel(option.value) or f"Option{index}"))
         self.add_class(
@@ -231,6 +203,68 @@ class _ModuleBuilder:
         for cls in self.classes:
             text += "\n\n\n" + "\n".join(_class_lines(cls))
         return text + "\n"
+
+
+@attrs.frozen(kw_only=True)
+class _Typed:
+    operands: tuple[str, ...]
+    literal: tuple[str, ...] | None = None
+    default: str | None = None
+
+
+@field_job
+def _typed(field: Field, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    """The attribute type (and default) of ``field`` in the class ``owner``."""
+    raise TypeError(f"no generated type for {type(field).__name__}")
+
+
+@_typed.register
+def _text(field: TextField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    default = None if field.default is None else _string_literal(field.default)
+    return _Typed(operands=("str",), default=default)
+
+
+@_typed.register
+def _secret(field: SecretField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    return _Typed(operands=builder.secret())
+
+
+@_typed.register
+def _number(field: NumberField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    default = None if field.default is None else _number_literal(field)
+    return _Typed(operands=("int",) if field.integer else ("float",), default=default)
+
+
+@_typed.register
+def _select(field: SelectField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    if field.has_sub_fields:
+        return _Typed(
+            operands=tuple(builder.option_class(owner, field, option) for option in field.options)
+        )
+    builder.uses.add("Literal")
+    literal = tuple(_string_literal(option.value) for option in field.options)
+    default = None if field.default is None else _string_literal(field.default)
+    return _Typed(
+        operands=("Literal[" + ", ".join(literal) + "]",), literal=literal, default=default
+    )
+
+
+@_typed.register
+def _switch_group(field: SwitchGroupField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    group = builder.claim(owner + _camel(field.name))
+    builder.add_class(name=group, doc=f"{doc}.", selection=None, fields=field.fields)
+    # Absent means switched off, whatever ``required`` says.
+    return _Typed(operands=(group, "None"), default="None")
+
+
+@_typed.register
+def _file_upload(field: FileUploadField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    return _Typed(operands=builder.secret() if field.secret else ("str",))
+
+
+@_typed.register
+def _oauth(field: OAuthField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    return _Typed(operands=("str",))
 
 
 # --- rendering ---------------------------------------------------------------------------------
