@@ -18,9 +18,13 @@ import functools
 import keyword
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeAlias, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, get_args
 
 import attrs
+
+if TYPE_CHECKING:
+    # What functools.singledispatch returns; typeshed names it, the runtime does not.
+    from functools import _SingleDispatchCallable
 
 __all__ = [
     "Field",
@@ -277,12 +281,12 @@ def is_secret(field: Field) -> bool:
 
 # --- one dispatch per job ----------------------------------------------------------------------
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
-_JOBS: list[tuple[str, functools._SingleDispatchCallable[Any]]] = []
+_JOBS: list[tuple[str, _SingleDispatchCallable[Any]]] = []
 
 
-def field_job(function: Callable[..., R]) -> functools._SingleDispatchCallable[R]:
+def field_job(function: Callable[..., _R]) -> _SingleDispatchCallable[_R]:
     """Make ``function`` a job done differently per field type: a ``functools.singledispatch``
     function on its first argument, whose implementations register per type
     (``@job.register``). ``function`` itself runs for a type nobody registered, and should
