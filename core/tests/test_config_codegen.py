@@ -441,3 +441,15 @@ def test_loading_returns_the_generated_class(
     assert config_class.__name__ == "GithubConfig"
     assert config_class.__module__ == f"{PACKAGE}._config"
     assert f"{PACKAGE}.source" not in sys.modules
+
+
+def test_output_ignores_ruff_configuration_around_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = render_config_module(SPEC, _long_source_config())
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ruff]\nline-length = 60\n\n[tool.ruff.format]\nquote-style = "single"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    assert render_config_module(SPEC, _long_source_config()) == expected

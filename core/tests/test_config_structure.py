@@ -8,11 +8,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from cattrs.errors import BaseValidationError, CattrsError
 from test_config_samples import SECRET, forget_package, generate, sample_source_config, valid_input
 
 from headwater import Secret, TextField
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
+from headwater.config.converter import config_converter
+from headwater.config.problems import problems_from_exception
 from headwater.errors import ConfigError
 
 DELETE = object()
@@ -361,3 +365,35 @@ def test_a_text_pattern_reaches_the_form_schema_anchored():
 def test_a_field_pattern_must_be_a_regular_expression():
     with pytest.raises(ValueError, match="is not a regular expression"):
         TextField(name="repository", label="Repository", pattern="[unclosed")
+
+
+# --- paths of nested tables, lists and odd keys ----------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Page:
+    size: int
+
+
+@attrs.frozen(kw_only=True)
+class Pages:
+    pages: list[Page]
+    named: dict[str, Page]
+    first: Page | None = None
+
+
+def test_problems_in_lists_nested_tables_and_odd_keys_have_their_paths() -> None:
+    raw = {
+        "pages": [{"size": 1}, {"size": "ten"}, {}],
+        "named": {"a.b": {"size": 2, "sise": 3}, "plain": {"size": True}, "ok": {"size": 4}},
+        "first": {"size": 1.5},
+    }
+    with pytest.raises((BaseValidationError, CattrsError)) as caught:
+        config_converter().structure(raw, Pages)
+    assert sorted(str(p) for p in problems_from_exception(caught.value, "$.source")) == [
+        "expected int @ $.source.first.size",
+        "expected int @ $.source.named.plain.size",
+        "expected int @ $.source.pages[1].size",
+        "missing required field 'size' @ $.source.pages[2].size",
+        "unknown field 'sise' (did you mean 'size'?) @ $.source.named['a.b'].sise",
+    ]

@@ -9,7 +9,12 @@ import sys
 import pytest
 
 from headwater import discovery
-from headwater.errors import PluginError, PluginLoadError, UnknownConnectorError
+from headwater.errors import (
+    ContractVersionError,
+    PluginError,
+    PluginLoadError,
+    UnknownConnectorError,
+)
 
 from conftest import CONNECTOR_INIT, run_cli, site_distributions, write_dist
 
@@ -160,8 +165,11 @@ def test_a_broken_plugin_is_reported_and_the_others_still_load(
     assert problems, reg.problems
     assert all(p.distribution and p.version for p in problems)
     assert any(expected in p.reason for p in problems), [p.reason for p in problems]
-    with pytest.raises(PluginError):
+    with pytest.raises(PluginError) as caught:
         reg.connector("broken")
+    # Only a contract mismatch is a ContractVersionError; its message is the listed reason.
+    assert isinstance(caught.value, ContractVersionError) == (kind == "contract mismatch")
+    assert expected in str(caught.value)
 
 
 def test_duplicate_names_name_both_distributions(make_connector, registry, site):

@@ -105,11 +105,12 @@ def _section(connector: Connector, source: Source[Any]) -> list[str]:
     lines += ["; ".join(facts) + ".", "", "Fields (`[source]` in a config file):", ""]
     field_rows = []
     for path, field in walk_fields(meta.fields):
-        kind = type(field).__name__.removesuffix("Field").lower()
         flags = [
             flag for flag, on in (("required", field.required), ("secret", is_secret(field))) if on
         ]
-        field_rows.append((f"`{path.removeprefix('$.')}`", kind, ", ".join(flags), field.label))
+        field_rows.append(
+            (f"`{path.removeprefix('$.')}`", field.kind_name, ", ".join(flags), field.label)
+        )
     lines += _table(("field", "kind", "flags", "label"), field_rows)
     schemas = source.get_catalog_schemas()
     lines.append("")

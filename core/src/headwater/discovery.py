@@ -3,8 +3,8 @@
 A plugin module is imported only when needed: ``headwater sync github`` imports the module of
 the entry point named ``github`` and nothing else; ``headwater connectors`` imports every
 plugin module (which must stay light) but no source code (:class:`SourceSpec` holds import
-paths). A plugin that fails in any way becomes a :class:`LoadProblem` and is skipped, unless
-``HEADWATER_STRICT_PLUGINS=1`` makes problems fatal.
+paths). A plugin that fails in any way becomes a :class:`~headwater.errors.LoadProblem` and is
+skipped, unless ``HEADWATER_STRICT_PLUGINS=1`` makes problems fatal.
 
 .. versionadded:: 0.1
 """
@@ -29,6 +29,7 @@ import pluggy
 from headwater import hookspecs
 from headwater.errors import (
     ContractVersionError,
+    LoadProblem,
     PluginError,
     PluginLoadError,
     UnknownConnectorError,
@@ -46,7 +47,6 @@ __all__ = [
     "Connector",
     "ENTRY_POINT_GROUP",
     "LOAD_ENV",
-    "LoadProblem",
     "Registry",
     "STRICT_ENV",
     "get_registry",
@@ -57,25 +57,6 @@ ENTRY_POINT_GROUP = "headwater"
 LOAD_ENV = "HEADWATER_LOAD_CONNECTORS"
 STRICT_ENV = "HEADWATER_STRICT_PLUGINS"
 BUILTIN_PLUGIN = "headwater.builtin"
-
-
-@attrs.frozen(kw_only=True)
-class LoadProblem:
-    """A plugin that could not be used, and why, in one line."""
-
-    plugin: str
-    distribution: str | None
-    version: str | None
-    reason: str
-
-    @property
-    def origin(self) -> str:
-        if self.distribution is None:
-            return self.plugin
-        return f"{self.plugin} ({self.distribution} {self.version})"
-
-    def __str__(self) -> str:
-        return f"{self.origin}: {self.reason}"
 
 
 @attrs.frozen(kw_only=True)
@@ -247,6 +228,9 @@ class Registry:
         self._connectors: dict[str, Connector] = {}
         self._attempted: set[str] = set()
         self._failed: dict[str, list[LoadProblem]] = {}
+        # Plugins refused for the contract major they target: asking for one of them raises
+        # ContractVersionError rather than a general PluginError.
+        self._mismatched: set[str] = set()
         # Loading is lazy and may happen from several threads at once (a worker's activities):
         # a thread must not see a plugin as attempted before its load has finished.
         self._loading = threading.RLock()
@@ -311,7 +295,8 @@ class Registry:
             return connector
         failures = self._failed.get(name)
         if failures:
-            raise PluginError("; ".join(str(problem) for problem in failures))
+            error = ContractVersionError if name in self._mismatched else PluginError
+            raise error("; ".join(str(problem) for problem in failures))
         if name in self._by_name and not self._allowed(name):
             raise UnknownConnectorError(
                 f"connector {name!r} is installed but excluded by {LOAD_ENV}"
@@ -418,8 +403,11 @@ class Registry:
                     return
                 specs.append(spec)
         for spec in specs:
-            if spec.contract_major != CONTRACT_MAJOR:
-                self._fail(plugin, _contract_mismatch(spec))
+            try:
+                _check_contract(spec)
+            except ContractVersionError as error:
+                self._mismatched.add(plugin.name)
+                self._fail(plugin, str(error))
                 return
             if plugin.distribution is not None and spec.source_type != plugin.name:
                 self._fail(
@@ -569,16 +557,18 @@ class Registry:
                     cli.add_command(command, name)
 
 
-def _contract_mismatch(spec: SourceSpec) -> str:
+def _check_contract(spec: SourceSpec) -> None:
+    """:raises ContractVersionError: when ``spec`` targets another source-contract major."""
+    if spec.contract_major == CONTRACT_MAJOR:
+        return
     advice = f"install a release of it built for contract {CONTRACT_MAJOR}"
     if spec.contract_major > CONTRACT_MAJOR:
         advice += " or upgrade headwater"
-    error = ContractVersionError(
+    raise ContractVersionError(
         f"connector {spec.source_type!r} targets source contract {spec.contract_major},"
         f" but this host (headwater {_host_version()}) provides contract {CONTRACT_MAJOR};"
         f" {advice}"
     )
-    return str(error)
 
 
 def _host_version() -> str:

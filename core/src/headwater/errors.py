@@ -1,12 +1,13 @@
-"""Every exception Headwater raises, and the rules that classify them.
+"""Every exception Headwater raises, the problem records they carry, and the rules that
+classify them. This module is a leaf: it imports nothing from Headwater.
 
 The hierarchy::
 
     HeadwaterError
     ├── ConfigError (ValueError)            user configuration is wrong; carries every problem
     ├── PluginError
-    │   ├── PluginLoadError                 a plugin could not be loaded (strict mode)
-    │   ├── ContractVersionError            a connector targets another source-contract major
+    │   ├── PluginLoadError                 plugins could not be loaded (strict mode)
+    │   ├── ContractVersionError            the connector asked for targets another contract
     │   ├── EmulatorUnavailableError        a kit's emulator cannot start here (no server binary)
     │   └── UnknownConnectorError (LookupError)
     ├── RequestBudgetExhausted              the shared request budget of a run is spent
@@ -32,6 +33,9 @@ The hierarchy::
         ├── ForeignOriginError              the API pointed at another origin; not followed
         └── TokenEndpointError              an OAuth2 token endpoint refused the credentials
 
+Two records are not exceptions but what they carry: :class:`ConfigProblem` (one thing wrong
+in a configuration, at its path) and :class:`LoadProblem` (a plugin that could not be used).
+
 Each :class:`SourceError` has an :class:`ErrorKind`. A source's ``get_non_retryable_errors()``
 returns :class:`ErrorRule` objects; :func:`classify` matches them against an error, on the
 typed kind and status first and on the message text only where a rule asks for it.
@@ -50,13 +54,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
-
-if TYPE_CHECKING:
-    from headwater.discovery import LoadProblem
 
 __all__ = [
     "AuthenticationError",
@@ -71,6 +71,7 @@ __all__ = [
     "HTTPStatusError",
     "HeadwaterError",
     "LayoutChangedError",
+    "LoadProblem",
     "NetworkError",
     "NotFoundError",
     "PaginationLoopError",
@@ -139,6 +140,29 @@ class ConfigError(HeadwaterError, ValueError):
 # --- plugins -----------------------------------------------------------------------------------
 
 
+@attrs.frozen(kw_only=True)
+class LoadProblem:
+    """A plugin that could not be used, and why, in one line.
+
+    .. versionadded:: 0.1
+       In :mod:`headwater.discovery` until 0.2.
+    """
+
+    plugin: str
+    distribution: str | None
+    version: str | None
+    reason: str
+
+    @property
+    def origin(self) -> str:
+        if self.distribution is None:
+            return self.plugin
+        return f"{self.plugin} ({self.distribution} {self.version})"
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
 class PluginError(HeadwaterError):
     """A plugin or connector package could not be used."""
 
@@ -155,7 +179,8 @@ class PluginLoadError(PluginError):
 
 
 class ContractVersionError(PluginError):
-    """A connector targets a source-contract major this host does not provide."""
+    """A connector targets a source-contract major this host does not provide: raised when
+    that connector is asked for (``headwater sync NAME``); listing connectors reports it."""
 
 
 class EmulatorUnavailableError(PluginError):

@@ -137,13 +137,10 @@ def _field_rows(source_config: SourceConfig) -> list[tuple[str, str, str, str]]:
 
     rows = []
     for path, field in walk_fields(source_config.fields):
-        kind = type(field).__name__.removesuffix("Field").lower()
-        if kind == "text":
-            kind = str(getattr(field, "kind", "text"))
         flags = ", ".join(
             flag for flag, on in (("required", field.required), ("secret", is_secret(field))) if on
         )
-        rows.append((path.removeprefix("$."), kind, flags, field.label))
+        rows.append((path.removeprefix("$."), field.kind_name, flags, field.label))
     return rows
 
 

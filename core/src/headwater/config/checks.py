@@ -27,6 +27,7 @@ from headwater.sources.fields import (
     SwitchGroupField,
     TextField,
     TextKind,
+    field_job,
 )
 
 __all__ = ["check_field_values"]
@@ -45,23 +46,33 @@ def check_field_values(
     problems: list[ConfigProblem] = []
     for field in fields:
         value = raw.get(field.name)
-        if value is None:
-            continue
-        where = join_path(path, field.name)
-        if isinstance(field, TextField):
-            problems.extend(_check_text(field, value, where))
-        elif isinstance(field, SecretField | FileUploadField | OAuthField):
-            if field.required and isinstance(value, str) and not value.strip():
-                problems.append(ConfigProblem(path=where, message="must not be empty"))
-        elif isinstance(field, NumberField):
-            problems.extend(_check_number(field, value, where))
-        elif isinstance(field, SelectField):
-            problems.extend(_check_selected_option(field, value, where))
-        elif isinstance(field, SwitchGroupField) and isinstance(value, Mapping):
-            problems.extend(check_field_values(field.fields, value, where))
+        if value is not None:
+            problems.extend(_check(field, value, join_path(path, field.name)))
     return problems
 
 
+@field_job
+def _check(field: Field, value: object, path: str) -> list[ConfigProblem]:
+    raise TypeError(f"no value check for {type(field).__name__}")
+
+
+@_check.register
+def _check_reference(
+    field: SecretField | FileUploadField | OAuthField, value: object, path: str
+) -> list[ConfigProblem]:
+    if field.required and isinstance(value, str) and not value.strip():
+        return [ConfigProblem(path=path, message="must not be empty")]
+    return []
+
+
+@_check.register
+def _check_group(field: SwitchGroupField, value: object, path: str) -> list[ConfigProblem]:
+    if not isinstance(value, Mapping):
+        return []
+    return check_field_values(field.fields, value, path)
+
+
+@_check.register
 def _check_text(field: TextField, value: object, path: str) -> list[ConfigProblem]:
     if not isinstance(value, str):
         return []
@@ -90,6 +101,7 @@ def _is_web_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(host)
 
 
+@_check.register
 def _check_number(field: NumberField, value: object, path: str) -> list[ConfigProblem]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return []
@@ -100,6 +112,7 @@ def _check_number(field: NumberField, value: object, path: str) -> list[ConfigPr
     return []
 
 
+@_check.register
 def _check_selected_option(field: SelectField, value: object, path: str) -> list[ConfigProblem]:
     if not isinstance(value, Mapping):
         return []

@@ -29,18 +29,26 @@ A required field without a default has no default; an optional one is ``T | None
 a default becomes ``T = default``. A select with sub-fields never gets a default instance:
 its table must say which option it holds (``selection = "token"``).
 
-The output is deterministic and already in ``ruff format`` style (line length 100), so
-``headwater generate --check`` can compare bytes and the connector's formatter leaves the
-file alone. It does not use ``from __future__ import annotations``: cattrs reads the real
-types at runtime.
+The module is built as a syntax tree (:mod:`ast`), written out with :func:`ast.unparse` and
+formatted by ``ruff format`` (line length 100), which is why ruff is a dependency of
+``headwater``: the output is deterministic, so ``headwater generate --check`` (and the
+contract suite, in a virtualenv holding only the host, the suite and the connector) can
+compare bytes, and the connector's own formatter leaves the file alone. Every non-ASCII
+character in a string is escaped, so ruff's lint finds no look-alike characters and the
+value stays exact. The module does not use ``from __future__ import annotations``: cattrs
+reads the real types at runtime.
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import math
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -57,6 +65,7 @@ from headwater.sources.fields import (
     SelectOption,
     SwitchGroupField,
     TextField,
+    field_job,
 )
 
 if TYPE_CHECKING:
@@ -67,6 +76,7 @@ __all__ = ["config_class_name", "render_config_module"]
 
 _LINE_WIDTH = 100  # the workspace's ruff line length
 _INDENT = "    "
+_TARGET = "py311"  # the oldest Python headwater supports
 # Names the generated annotations use. A field with one of these names and a default would
 # bind it inside the class body, and later annotations would see the default instead.
 _RESERVED_NAMES = frozenset({"str", "int", "float"})
@@ -85,6 +95,7 @@ def render_config_module(spec: SourceSpec, source_config: SourceConfig) -> str:
 
     :raises ValueError: when the fields cannot be typed (a reserved field name, a number
         default that is not a finite number of the field's kind).
+    :raises RuntimeError: when ruff cannot format the module (it is not installed).
 
     .. versionadded:: 0.1
     """
@@ -96,7 +107,8 @@ def render_config_module(spec: SourceSpec, source_config: SourceConfig) -> str:
         selection=None,
         fields=source_config.fields,
     )
-    return builder.render(spec, source_config)
+    text = _unparse(builder.module(spec, source_config))
+    return _ruff_format(_escape_non_ascii(text))
 
 
 # --- model -------------------------------------------------------------------------------------
@@ -105,9 +117,8 @@ def render_config_module(spec: SourceSpec, source_config: SourceConfig) -> str:
 @attrs.frozen(kw_only=True)
 class _Attribute:
     name: str
-    operands: tuple[str, ...]  # the annotation's union members, ``None`` included
-    literal: tuple[str, ...] | None  # the rendered values when operands[0] is a Literal
-    default: str | None
+    annotation: ast.expr
+    default: ast.expr | None
     doc: str
 
 
@@ -156,48 +167,23 @@ class _ModuleBuilder:
                 " it names the chosen option"
             )
         doc = _one_line(field.label) + (f": {_one_line(field.caption)}" if field.caption else "")
-        operands: tuple[str, ...]
-        literal: tuple[str, ...] | None = None
-        default: str | None = None
-        if isinstance(field, TextField):
-            operands = ("str",)
-            default = None if field.default is None else _string_literal(field.default)
-        elif isinstance(field, SecretField):
-            operands = self._secret()
-        elif isinstance(field, NumberField):
-            operands = ("int",) if field.integer else ("float",)
-            default = None if field.default is None else _number_literal(field)
-        elif isinstance(field, SelectField) and field.has_sub_fields:
-            operands = tuple(self._option_class(owner, field, option) for option in field.options)
-        elif isinstance(field, SelectField):
-            self.uses.add("Literal")
-            literal = tuple(_string_literal(option.value) for option in field.options)
-            operands = ("Literal[" + ", ".join(literal) + "]",)
-            default = None if field.default is None else _string_literal(field.default)
-        elif isinstance(field, SwitchGroupField):
-            group = self.claim(owner + _camel(field.name))
-            self.add_class(name=group, doc=f"{doc}.", selection=None, fields=field.fields)
-            # Absent means switched off, whatever ``required`` says.
-            return _Attribute(
-                name=field.name, operands=(group, "None"), literal=None, default="None", doc=doc
-            )
-        elif isinstance(field, FileUploadField):
-            operands = self._secret() if field.secret else ("str",)
-        elif isinstance(field, OAuthField):
-            operands = ("str",)
-        else:  # pragma: no cover - Field is a closed union
-            raise TypeError(f"unknown field kind {type(field).__name__}")
+        typed = _typed(field, self, owner, doc)
+        operands, default = typed.operands, typed.default
         if default is None and not field.required:
-            operands, default = (*operands, "None"), "None"
-        return _Attribute(
-            name=field.name, operands=operands, literal=literal, default=default, doc=doc
-        )
+            operands, default = (*operands, ast.Constant(None)), ast.Constant(None)
+        return _Attribute(name=field.name, annotation=_union(operands), default=default, doc=doc)
 
-    def _secret(self) -> tuple[str, ...]:
+    def secret(self) -> tuple[ast.expr, ...]:
         self.uses.add("Secret")
-        return ("Secret",)
+        return (_name("Secret"),)
 
-    def _option_class(self, owner: str, field: SelectField, option: SelectOption) -> str:
+    def literal(self, values: Sequence[str]) -> ast.expr:
+        self.uses.add("Literal")
+        constants: list[ast.expr] = [ast.Constant(value) for value in values]
+        index = constants[0] if len(constants) == 1 else ast.Tuple(elts=constants, ctx=ast.Load())
+        return ast.Subscript(value=_name("Literal"), slice=index, ctx=ast.Load())
+
+    def option_class(self, owner: str, field: SelectField, option: SelectOption) -> ast.expr:
         index = field.options.index(option)
         name = self.claim(owner + _camel(field.name) + (_camel(option.value) or f"Option{index}"))
         self.add_class(
@@ -206,151 +192,192 @@ class _ModuleBuilder:
             selection=option.value,
             fields=option.fields,
         )
-        return name
+        return _name(name)
 
-    def render(self, spec: SourceSpec, source_config: SourceConfig) -> str:
-        label = _docstring_text(_one_line(source_config.label))
-        blocks = [
-            [
-                f'"""Typed configuration of the {label} source.',
-                "",
-                f"Generated by ``headwater generate`` from ``{spec.load}``.",
-                f"Do not edit: change the source's fields and run"
-                f" ``headwater generate {spec.source_type}`` again.",
-                '"""',
-            ]
-        ]
+    def module(self, spec: SourceSpec, source_config: SourceConfig) -> ast.Module:
+        label = _doc_text(_one_line(source_config.label))
+        doc = (
+            f"Typed configuration of the {label} source.\n"
+            "\n"
+            f"Generated by ``headwater generate`` from ``{spec.load}``.\n"
+            f"Do not edit: change the source's fields and run"
+            f" ``headwater generate {spec.source_type}`` again.\n"
+        )
+        body: list[ast.stmt] = [_docstring(doc)]
         typing_names = sorted(self.uses & {"ClassVar", "Literal"})
         if typing_names:
-            blocks.append([f"from typing import {', '.join(typing_names)}"])
-        blocks.append(["import attrs"])
+            body.append(_import_from("typing", typing_names))
+        body.append(ast.Import(names=[ast.alias(name="attrs")]))
         if "Secret" in self.uses:
-            blocks.append(["from headwater import Secret"])
-        blocks.append(_all_lines(sorted(cls.name for cls in self.classes)))
-        text = "\n\n".join("\n".join(block) for block in blocks)
-        for cls in self.classes:
-            text += "\n\n\n" + "\n".join(_class_lines(cls))
-        return text + "\n"
+            body.append(_import_from("headwater", ["Secret"]))
+        names = sorted(cls.name for cls in self.classes)
+        exported = ast.List(elts=[ast.Constant(name) for name in names], ctx=ast.Load())
+        body.append(ast.Assign(targets=[ast.Name(id="__all__", ctx=ast.Store())], value=exported))
+        body += [_class_def(cls) for cls in self.classes]
+        return ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
 
 
-# --- rendering ---------------------------------------------------------------------------------
+# --- field types -------------------------------------------------------------------------------
 
 
-def _class_lines(cls: _Class) -> list[str]:
-    lines = [
-        "@attrs.frozen(kw_only=True)",
-        f"class {cls.name}:",
-        f'{_INDENT}"""{_docstring_text(cls.doc)}"""',
-    ]
+@attrs.frozen(kw_only=True)
+class _Typed:
+    operands: tuple[ast.expr, ...]  # the annotation's union members
+    default: ast.expr | None = None
+
+
+@field_job
+def _typed(field: Field, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    """The attribute type (and default) of ``field`` in the class ``owner``."""
+    raise TypeError(f"no generated type for {type(field).__name__}")
+
+
+@_typed.register
+def _text(field: TextField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    default = None if field.default is None else ast.Constant(field.default)
+    return _Typed(operands=(_name("str"),), default=default)
+
+
+@_typed.register
+def _secret(field: SecretField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    return _Typed(operands=builder.secret())
+
+
+@_typed.register
+def _number(field: NumberField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    default = None if field.default is None else ast.Constant(_number_default(field))
+    return _Typed(operands=(_name("int" if field.integer else "float"),), default=default)
+
+
+@_typed.register
+def _select(field: SelectField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    if field.has_sub_fields:
+        return _Typed(
+            operands=tuple(builder.option_class(owner, field, option) for option in field.options)
+        )
+    literal = builder.literal([option.value for option in field.options])
+    default = None if field.default is None else ast.Constant(field.default)
+    return _Typed(operands=(literal,), default=default)
+
+
+@_typed.register
+def _switch_group(field: SwitchGroupField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    group = builder.claim(owner + _camel(field.name))
+    builder.add_class(name=group, doc=f"{doc}.", selection=None, fields=field.fields)
+    # Absent means switched off, whatever ``required`` says.
+    return _Typed(operands=(_name(group), ast.Constant(None)), default=ast.Constant(None))
+
+
+@_typed.register
+def _file_upload(field: FileUploadField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    return _Typed(operands=builder.secret() if field.secret else (_name("str"),))
+
+
+@_typed.register
+def _oauth(field: OAuthField, builder: _ModuleBuilder, owner: str, doc: str) -> _Typed:
+    return _Typed(operands=(_name("str"),))
+
+
+# --- syntax ------------------------------------------------------------------------------------
+
+
+def _replace_body(node: ast.ClassDef, body: list[ast.stmt]) -> ast.ClassDef:
+    copy = ast.ClassDef(
+        name=node.name,
+        bases=node.bases,
+        keywords=node.keywords,
+        body=body,
+        decorator_list=node.decorator_list,
+    )
+    if "type_params" in ast.ClassDef._fields:  # Python 3.12 and later
+        setattr(copy, "type_params", [])  # unknown to 3.11's typeshed  # noqa: B010
+    return copy
+
+
+def _class_def(cls: _Class) -> ast.ClassDef:
+    frozen = ast.Call(
+        func=ast.Attribute(value=_name("attrs"), attr="frozen", ctx=ast.Load()),
+        args=[],
+        keywords=[ast.keyword(arg="kw_only", value=ast.Constant(True))],
+    )
+    body: list[ast.stmt] = [_docstring(_doc_text(cls.doc))]
     if cls.selection is not None:
-        lines += [
-            "",
-            *_assignment_lines(
-                SELECTION_KEY, ("ClassVar[str]",), None, _string_literal(cls.selection)
-            ),
-        ]
+        selection_type = ast.Subscript(value=_name("ClassVar"), slice=_name("str"), ctx=ast.Load())
+        body.append(_annotated(SELECTION_KEY, selection_type, ast.Constant(cls.selection)))
     for attribute in cls.attributes:
-        lines += [
-            "",
-            *_assignment_lines(
-                attribute.name, attribute.operands, attribute.literal, attribute.default
-            ),
-            f'{_INDENT}"""{_docstring_text(attribute.doc)}"""',
-        ]
-    return lines
+        body.append(_annotated(attribute.name, attribute.annotation, attribute.default))
+        body.append(_docstring(_doc_text(attribute.doc)))
+    bare = ast.ClassDef(name=cls.name, bases=[], keywords=[], body=[], decorator_list=[frozen])
+    return _replace_body(bare, body)
 
 
-def _assignment_lines(
-    name: str, operands: tuple[str, ...], literal: tuple[str, ...] | None, default: str | None
-) -> list[str]:
-    """One annotated class attribute, laid out the way ``ruff format`` lays it out.
+def _annotated(name: str, annotation: ast.expr, value: ast.expr | None) -> ast.AnnAssign:
+    target = ast.Name(id=name, ctx=ast.Store())
+    return ast.AnnAssign(target=target, annotation=annotation, value=value, simple=1)
 
-    Flat when it fits. Otherwise ruff prefers to wrap a literal default in parentheses on
-    its own line, and only when even the annotation leaves no room for ``= (`` does it break
-    the annotation: a union inside parentheses, a ``Literal`` one value per line.
+
+def _union(operands: Sequence[ast.expr]) -> ast.expr:
+    return functools.reduce(
+        lambda left, right: ast.BinOp(left=left, op=ast.BitOr(), right=right), operands
+    )
+
+
+def _name(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+def _import_from(module: str, names: Sequence[str]) -> ast.ImportFrom:
+    return ast.ImportFrom(module=module, names=[ast.alias(name=name) for name in names], level=0)
+
+
+def _docstring(text: str) -> ast.Expr:
+    return ast.Expr(value=ast.Constant(text))
+
+
+# --- formatting --------------------------------------------------------------------------------
+
+
+def _unparse(module: ast.Module) -> str:
+    """The source of ``module``: :func:`ast.unparse` writes every statement, this lays them out.
+
+    ``ast.unparse`` of a whole module would put no blank line anywhere and write an
+    attribute's docstring as a plain string. So each statement is unparsed alone, with a
+    blank line between top-level statements (every import is its own isort section here) and
+    before each class attribute, and every string statement is written as a docstring (in
+    triple quotes, the way ``ast.unparse`` writes a module's docstring). ruff does the rest.
     """
-    annotation = " | ".join(operands)
-    tail = "" if default is None else f" = {default}"
-    flat = f"{_INDENT}{name}: {annotation}{tail}"
-    if _fits(flat):
-        return [flat]
-    breakable = len(operands) > 1 or literal is not None
-    if default is not None:
-        head = f"{_INDENT}{name}: {annotation} = ("
-        alone = f"{_INDENT * 2}{default}"
-        # An unbreakable annotation is only worth it when the value then fits; a breakable
-        # one is kept whole for as long as the head line fits.
-        if _fits(head) and (breakable or _fits(alone)):
-            return [head, alone, f"{_INDENT})"]
-    if not breakable:
-        # A lone name moves into parentheses when that makes it fit; a default stays put.
-        inner = f"{_INDENT * 2}{annotation}"
-        if default is None and _fits(f"{_INDENT}{name}: (") and _fits(inner):
-            return [f"{_INDENT}{name}: (", inner, f"{_INDENT})"]
-        return [flat]
-    if literal is not None and len(operands) == 1:
-        return [
-            f"{_INDENT}{name}: Literal[",
-            *(f"{_INDENT * 2}{value}," for value in literal),
-            f"{_INDENT}]{tail}",
-        ]
-    inner = f"{_INDENT * 2}{annotation}"
-    if _fits(inner):
-        return [f"{_INDENT}{name}: (", inner, f"{_INDENT}){tail}"]
-    body: list[str] = []
-    for index, operand in enumerate(operands):
-        prefix = "" if index == 0 else "| "
-        if index == 0 and literal is not None and not _fits(f"{_INDENT * 2}{operand}"):
-            body += [
-                f"{_INDENT * 2}Literal[",
-                *(f"{_INDENT * 3}{value}," for value in literal),
-                f"{_INDENT * 2}]",
-            ]
-        else:
-            body.append(f"{_INDENT * 2}{prefix}{operand}")
-    return [f"{_INDENT}{name}: (", *body, f"{_INDENT}){tail}"]
+    return "\n\n".join(_statement(node) for node in module.body) + "\n"
 
 
-def _all_lines(names: list[str]) -> list[str]:
-    items = [_string_literal(name) for name in names]
-    flat = f"__all__ = [{', '.join(items)}]"
-    if _fits(flat):
-        return [flat]
-    # The trailing comma keeps ruff from joining the lines again.
-    return ["__all__ = [", *(f"{_INDENT}{item}," for item in items), "]"]
+def _statement(node: ast.stmt) -> str:
+    if _is_string(node):
+        return ast.unparse(ast.Module(body=[node], type_ignores=[]))
+    if not isinstance(node, ast.ClassDef):
+        return ast.unparse(node)
+    docstring, *rest = node.body
+    head = ast.unparse(_replace_body(node, [docstring]))
+    parts = [head]
+    for statement in rest:
+        # Labels are one line, so indenting never changes a docstring's text.
+        parts.append(("\n" if _is_string(statement) else "\n\n") + _INDENT + _statement(statement))
+    return "".join(parts)
 
 
-def _fits(line: str) -> bool:
-    # Generated code is ASCII (names are ASCII identifiers, literals escape the rest), so
-    # characters are columns.
-    return len(line) <= _LINE_WIDTH
+def _is_string(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
-# --- literals ----------------------------------------------------------------------------------
+def _escape_non_ascii(source: str) -> str:
+    """``source`` with every non-ASCII character written as an escape.
 
-_CONTROL_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _string_literal(value: str) -> str:
-    """A Python string literal for ``value`` in the quotes ``ruff format`` would choose.
-
-    ruff prefers double quotes unless single quotes need fewer escapes. Every non-ASCII
-    character is escaped: ruff's lint flags characters that look like ASCII ones (a curly
-    apostrophe, an en dash, a lone Cyrillic letter), and an escape keeps the value exact.
+    Generated names are ASCII, so such characters occur only inside string literals, and
+    ``ast.unparse`` never writes a raw string: an escape there means the same character.
     """
-    quote = "'" if value.count('"') > value.count("'") else '"'
-    out = [quote]
-    for char in value:
-        if char in _CONTROL_ESCAPES:
-            out.append(_CONTROL_ESCAPES[char])
-        elif char == quote:
-            out.append("\\" + char)
-        elif char.isascii() and char.isprintable():
-            out.append(char)
-        else:
-            out.append(_escape(char))
-    out.append(quote)
-    return "".join(out)
+    return "".join(char if char.isascii() else _escape(char) for char in source)
 
 
 def _escape(char: str) -> str:
@@ -362,7 +389,30 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def _number_literal(field: NumberField) -> str:
+def _ruff_format(source: str) -> str:
+    # Isolated from any configuration around the working directory, so every machine writes
+    # the same bytes; the settings are the workspace's.
+    command = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "format",
+        "--isolated",
+        f"--line-length={_LINE_WIDTH}",
+        f"--target-version={_TARGET}",
+        "--stdin-filename=_config.py",
+        "-",
+    ]
+    result = subprocess.run(
+        command, input=source, capture_output=True, text=True, encoding="utf-8", check=False
+    )
+    if result.returncode != 0:
+        reason = result.stderr.strip() or f"exit status {result.returncode}"
+        raise RuntimeError(f"ruff could not format the generated config module: {reason}")
+    return result.stdout
+
+
+def _number_default(field: NumberField) -> int | float:
     value = field.default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"number field {field.name!r}: default must be a number")
@@ -371,9 +421,8 @@ def _number_literal(field: NumberField) -> str:
     if field.integer:
         if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"number field {field.name!r}: default {value!r} is not an integer")
-        return str(int(value))
-    # ruff writes exponents without a plus sign: 1e+20 -> 1e20.
-    return repr(float(value)).replace("e+", "e")
+        return int(value)
+    return float(value)
 
 
 # --- text --------------------------------------------------------------------------------------
@@ -402,27 +451,8 @@ _ASCII_TYPOGRAPHY = str.maketrans(
 )
 
 
-def _docstring_text(text: str) -> str:
-    """``text`` safe between triple double quotes and clean for ruff's format and lint.
-
-    A quote is escaped where it could merge with the delimiters or with its neighbours into
-    a delimiter: first, last, or next to another quote. Other non-ASCII characters are
-    escaped, as in string literals; Python shows the real character in ``help()``.
-    """
-    text = text.translate(_ASCII_TYPOGRAPHY)
-    out = []
-    for index, char in enumerate(text):
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"' and (
-            index in (0, len(text) - 1) or text[index - 1] == '"' or text[index + 1] == '"'
-        ):
-            out.append('\\"')
-        elif char.isascii():
-            out.append(char)
-        else:
-            out.append(_escape(char))
-    return "".join(out)
+def _doc_text(text: str) -> str:
+    return text.translate(_ASCII_TYPOGRAPHY)
 
 
 def _camel(text: str) -> str:

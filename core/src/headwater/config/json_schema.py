@@ -41,6 +41,7 @@ from headwater.sources.fields import (
     SwitchGroupField,
     TextField,
     TextKind,
+    field_job,
 )
 from headwater.sources.spec import CONTRACT_MAJOR
 
@@ -90,7 +91,8 @@ def _object(fields: Sequence[Field], *, selection: SelectOption | None = None) -
         required.append(SELECTION_KEY)
     for field in fields:
         properties[field.name] = _property(field)
-        if _is_required(field):
+        # Mirrors the generated class: only a field without a default must be given.
+        if field.must_be_given:
             required.append(field.name)
     return {
         "type": "object",
@@ -100,58 +102,48 @@ def _object(fields: Sequence[Field], *, selection: SelectOption | None = None) -
     }
 
 
-def _is_required(field: Field) -> bool:
-    # Mirrors the generated class: only a required field without a default must be given.
-    if isinstance(field, SwitchGroupField):
-        return False
-    if isinstance(field, SelectField) and field.has_sub_fields:
-        return field.required  # its default only preselects a form option
-    default = getattr(field, "default", None)
-    return field.required and default is None
-
-
 def _property(field: Field) -> dict[str, Any]:
     common: dict[str, Any] = {"title": field.label}
     if field.caption:
         common["description"] = field.caption
     if field.placeholder:
         common["x-headwater-placeholder"] = field.placeholder
-    if isinstance(field, TextField):
-        return {**common, **_text(field)}
-    if isinstance(field, SecretField):
-        widget = "password-textarea" if field.multiline else "password"
-        return {
-            **common,
-            **_non_empty(field, "string"),
-            "writeOnly": True,
-            "x-headwater-widget": widget,
-        }
-    if isinstance(field, NumberField):
-        return {**common, **_number(field)}
-    if isinstance(field, SelectField):
-        return {**common, **_select(field)}
-    if isinstance(field, SwitchGroupField):
-        group = _object(field.fields)
-        return {
-            **common,
-            **group,
-            "type": ["object", "null"],
-            "x-headwater-switch-default": field.default,
-        }
-    if isinstance(field, FileUploadField):
-        result = {**common, **_non_empty(field, "string"), "x-headwater-widget": "file"}
-        if field.secret:
-            result["writeOnly"] = True
-        if field.accept:
-            result["x-headwater-accept"] = list(field.accept)
-        return result
-    if isinstance(field, OAuthField):
-        return {
-            **common,
-            **_non_empty(field, "string"),
-            "x-headwater-oauth-provider": field.provider,
-        }
-    raise TypeError(f"unknown field kind {type(field).__name__}")  # pragma: no cover
+    return {**common, **_describe(field)}
+
+
+@field_job
+def _describe(field: Field) -> dict[str, Any]:
+    raise TypeError(f"no JSON Schema for {type(field).__name__}")
+
+
+@_describe.register
+def _secret(field: SecretField) -> dict[str, Any]:
+    widget = "password-textarea" if field.multiline else "password"
+    return {**_non_empty(field, "string"), "writeOnly": True, "x-headwater-widget": widget}
+
+
+@_describe.register
+def _switch_group(field: SwitchGroupField) -> dict[str, Any]:
+    return {
+        **_object(field.fields),
+        "type": ["object", "null"],
+        "x-headwater-switch-default": field.default,
+    }
+
+
+@_describe.register
+def _file_upload(field: FileUploadField) -> dict[str, Any]:
+    result = {**_non_empty(field, "string"), "x-headwater-widget": "file"}
+    if field.secret:
+        result["writeOnly"] = True
+    if field.accept:
+        result["x-headwater-accept"] = list(field.accept)
+    return result
+
+
+@_describe.register
+def _oauth(field: OAuthField) -> dict[str, Any]:
+    return {**_non_empty(field, "string"), "x-headwater-oauth-provider": field.provider}
 
 
 def _non_empty(field: Field, type_: str) -> dict[str, Any]:
@@ -159,6 +151,7 @@ def _non_empty(field: Field, type_: str) -> dict[str, Any]:
     return {"type": type_, "minLength": 1} if field.required else {"type": type_}
 
 
+@_describe.register
 def _text(field: TextField) -> dict[str, Any]:
     result = _non_empty(field, "string")
     if field.kind in _TEXT_FORMATS:
@@ -173,6 +166,7 @@ def _text(field: TextField) -> dict[str, Any]:
     return result
 
 
+@_describe.register
 def _number(field: NumberField) -> dict[str, Any]:
     result: dict[str, Any] = {"type": "integer" if field.integer else "number"}
     if field.minimum is not None:
@@ -184,6 +178,7 @@ def _number(field: NumberField) -> dict[str, Any]:
     return result
 
 
+@_describe.register
 def _select(field: SelectField) -> dict[str, Any]:
     if field.has_sub_fields:
         # The generated class has no default instance for this field (see codegen), so the

@@ -1,8 +1,9 @@
 """Turning structuring failures into :class:`~headwater.errors.ConfigProblem` items.
 
 cattrs reports every failure of one ``structure`` call as a tree of exception groups whose
-leaves carry notes naming the attribute or mapping key they failed at. This module walks that
-tree and writes one problem per leaf, in the style users read elsewhere in Headwater::
+leaves carry notes naming the attribute or mapping key they failed at.
+:func:`cattrs.transform_error` walks that tree; this module gives it the wording (a custom
+formatter) and writes its paths the way Headwater writes paths, one problem per leaf::
 
     missing required field 'repository' @ $.repository
     expected int @ $.page_size
@@ -16,17 +17,14 @@ traceback: an unexpected leaf becomes ``invalid value`` at its path.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from collections.abc import Iterable
 
 import attrs
-from cattrs.errors import (
-    AttributeValidationNote,
-    BaseValidationError,
-    ForbiddenExtraKeysError,
-    IterableValidationNote,
-)
+from cattrs import transform_error
+from cattrs.errors import ForbiddenExtraKeysError
 
 from headwater.errors import ConfigProblem
 
@@ -96,36 +94,63 @@ def problems_from_exception(error: BaseException, path: str) -> list[ConfigProbl
 
     .. versionadded:: 0.1
     """
+    # transform_error renders each leaf as "<formatter's text> @ <its path>". The formatter
+    # files the leaf's problems (one leaf may be several, such as two unknown keys) and
+    # returns their number, so the text never has to be parsed back.
+    leaves: list[list[tuple[tuple[str | int, ...], str]]] = []
+
+    def file_leaf(leaf: BaseException, type_: type | None) -> str:
+        leaves.append(_leaf_problems(leaf))
+        return str(len(leaves) - 1)
+
+    problems: list[ConfigProblem] = []
+    for line in transform_error(error, "$", file_leaf):
+        number, _, where = line.partition(" @ ")
+        base = _headwater_path(where, path)
+        for keys, message in leaves[int(number)]:
+            at = base
+            for key in keys:
+                at = join_path(at, key)
+            problems.append(ConfigProblem(path=at, message=message))
+    return problems
+
+
+def _leaf_problems(error: BaseException) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(keys below the leaf's path, message)`` for each problem one leaf stands for."""
     if isinstance(error, InvalidValue):
-        where = path
-        for key in error.at:
-            where = join_path(where, key)
-        return [ConfigProblem(path=where, message=error.message)]
+        return [(error.at, error.message)]
     if isinstance(error, ForbiddenExtraKeysError):
         known = [field.name for field in attrs.fields(error.cl)] if attrs.has(error.cl) else []
         return [
-            unknown_field_problem(path, key, known) for key in sorted(error.extra_fields, key=str)
+            ((key,), unknown_field_problem("$", key, known).message)
+            for key in sorted(error.extra_fields, key=str)
         ]
-    if isinstance(error, BaseValidationError):
-        problems: list[ConfigProblem] = []
-        for inner in error.exceptions:
-            problems.extend(_leaf_problems(inner, path))
-        return problems
-    return [ConfigProblem(path=path, message="invalid value")]
+    # cattrs reads a missing attribute as ``o['name']``: a bare KeyError of that very name,
+    # noted with the attribute (its path already ends in the name).
+    if type(error) is KeyError and len(error.args) == 1 and _noted_with(error, error.args[0]):
+        return [((), f"missing required field {quote(error.args[0])}")]
+    return [((), "invalid value")]
 
 
-def _leaf_problems(error: BaseException, path: str) -> list[ConfigProblem]:
-    # Notes are appended as the error passes outwards, so the outermost key comes last.
-    keys: list[str | int] = []
-    for note in reversed(getattr(error, "__notes__", ())):
-        if isinstance(note, AttributeValidationNote):
-            keys.append(note.name)
-        elif isinstance(note, IterableValidationNote):
-            keys.append(note.index)
-    where = path
-    for key in keys:
-        where = join_path(where, key)
-    # cattrs reads a missing attribute as ``o['name']``: a bare KeyError of that very name.
-    if type(error) is KeyError and keys and error.args == (keys[-1],):
-        return [ConfigProblem(path=where, message=f"missing required field {quote(keys[-1])}")]
-    return problems_from_exception(error, where)
+def _noted_with(error: BaseException, name: object) -> bool:
+    return any(getattr(note, "name", None) == name for note in getattr(error, "__notes__", ()))
+
+
+# transform_error's path steps: ``.name`` for an attribute, ``[repr(key)]`` for a list index
+# or a mapping key.
+_STEP = re.compile(
+    r"""\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)"""
+    r"""|\[(?P<key>-?[0-9]+|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\]"""
+)
+
+
+def _headwater_path(cattrs_path: str, base: str) -> str:
+    where, position = base, 1  # past the root "$"
+    while position < len(cattrs_path):
+        step = _STEP.match(cattrs_path, position)
+        if step is None:  # pragma: no cover - transform_error writes only these steps
+            raise ValueError(f"unreadable cattrs path {cattrs_path!r}")
+        name = step["name"]
+        where = join_path(where, name if name is not None else ast.literal_eval(step["key"]))
+        position = step.end()
+    return where

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import attrs
 
-from headwater.errors import ConfigError, HeadwaterError, PluginError
+from headwater.errors import ConfigError, HeadwaterError, LoadProblem, PluginError
 from headwater.serve import pages
 from headwater.serve.config_files import ConnectionFiles, render_toml
 from headwater.serve.forms import Submission, read_fields, secret_paths
@@ -174,8 +174,6 @@ class App:
             try:
                 meta = connector.load_source().get_source_config()
             except Exception as error:  # shown on the page with the others, never fatal
-                from headwater.discovery import LoadProblem
-
                 problems.append(
                     LoadProblem(
                         plugin=connector.plugin,

@@ -33,10 +33,11 @@ from headwater.sources.fields import (
     SwitchGroupField,
     TextField,
     TextKind,
-    is_secret,
+    field_job,
+    walk_fields,
 )
 
-__all__ = ["Submission", "field_is_required", "read_fields", "render_fields", "secret_paths"]
+__all__ = ["Submission", "read_fields", "render_fields", "secret_paths"]
 
 
 @attrs.frozen(kw_only=True)
@@ -50,28 +51,9 @@ class Submission:
         return self.values.get(name, "")
 
 
-def field_is_required(field: Field) -> bool:
-    """Whether the form marks ``field`` required (as the JSON Schema from ``headwater spec``)."""
-    if isinstance(field, SwitchGroupField):
-        return False
-    if isinstance(field, SelectField) and field.has_sub_fields:
-        return field.required
-    return field.required and getattr(field, "default", None) is None
-
-
 def secret_paths(fields: Sequence[Field], path: str = "$") -> list[str]:
     """Paths (relative to the ``[source]`` table) of every secret field, nested ones too."""
-    found = []
-    for field in fields:
-        where = f"{path}.{field.name}"
-        if is_secret(field):
-            found.append(where)
-        if isinstance(field, SelectField):
-            for option in field.options:
-                found += secret_paths(option.fields, where)
-        elif isinstance(field, SwitchGroupField):
-            found += secret_paths(field.fields, where)
-    return found
+    return [where for where, field in walk_fields(tuple(fields), path) if field.holds_secret]
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -97,19 +79,20 @@ def _name(path: str) -> str:
 def _render(field: Field, value: Any, parent: str, problems: Mapping[str, Sequence[str]]) -> str:
     path = f"{parent}.{field.name}"
     name = _name(path)
-    control = _control(field, value, path, name, problems)
-    required = field_is_required(field)
-    mark = ' <span class="required" title="required">*</span>' if required else ""
-    label_for = "" if isinstance(field, SwitchGroupField | SelectField) else f' for="{name}"'
-    if isinstance(field, SelectField):
-        label_for = f' for="{name}"' if not field.has_sub_fields else f' for="{name}.selection"'
-    parts = [
-        f'<div class="field field-{_kind(field)}" data-path="{escape(path)}">',
-        f"<label{label_for}>{escape(field.label)}{mark}</label>"
-        if not isinstance(field, SwitchGroupField)
-        else "",
-        control,
-    ]
+    common: dict[str, str | bool | None] = {
+        "id": name,
+        "name": name,
+        "aria-required": "true" if field.must_be_given else None,
+        "aria-invalid": "true" if problems.get(path) else None,
+    }
+    if field.placeholder:
+        common["placeholder"] = field.placeholder
+    control = _control(field, value, path, common, problems)
+    parts = [f'<div class="field field-{field.kind_name}" data-path="{escape(path)}">']
+    if control.labelled is not None:
+        mark = ' <span class="required" title="required">*</span>' if field.must_be_given else ""
+        parts.append(f'<label for="{control.labelled}">{escape(field.label)}{mark}</label>')
+    parts.append(control.html)
     if field.caption:
         parts.append(f'<p class="caption">{escape(field.caption)}</p>')
     listed = "".join(
@@ -120,102 +103,154 @@ def _render(field: Field, value: Any, parent: str, problems: Mapping[str, Sequen
     return "\n".join(part for part in parts if part)
 
 
-def _kind(field: Field) -> str:
-    if isinstance(field, TextField):
-        return str(field.kind)
-    return type(field).__name__.removesuffix("Field").lower()
+@attrs.frozen(kw_only=True)
+class _Control:
+    html: str
+    labelled: str | None
+    """The id of the input the field's label points at; ``None`` when the control labels
+    itself (a switch)."""
 
 
+_Common = dict[str, str | bool | None]
+
+
+@field_job
 def _control(
-    field: Field, value: Any, path: str, name: str, problems: Mapping[str, Sequence[str]]
-) -> str:
-    common: dict[str, str | bool | None] = {
-        "id": name,
-        "name": name,
-        "aria-required": "true" if field_is_required(field) else None,
-        "aria-invalid": "true" if problems.get(path) else None,
-    }
-    if field.placeholder:
-        common["placeholder"] = field.placeholder
-    if isinstance(field, TextField):
-        text = value if isinstance(value, str) else (field.default or "")
-        if field.kind is TextKind.TEXTAREA:
-            return f'<textarea{attributes(common)} rows="4">{escape(text)}</textarea>'
+    field: Field, value: Any, path: str, common: _Common, problems: Mapping[str, Sequence[str]]
+) -> _Control:
+    raise TypeError(f"no form control for {type(field).__name__}")
+
+
+@_control.register
+def _text_input(
+    field: TextField, value: Any, path: str, common: _Common, problems: Mapping[str, Sequence[str]]
+) -> _Control:
+    text = value if isinstance(value, str) else (field.default or "")
+    if field.kind is TextKind.TEXTAREA:
+        html = f'<textarea{attributes(common)} rows="4">{escape(text)}</textarea>'
+    else:
         kind = {TextKind.EMAIL: "email", TextKind.URL: "url"}.get(field.kind, "text")
-        return f"<input{attributes({**common, 'type': kind, 'value': text})}>"
-    if isinstance(field, SecretField):
-        stored = isinstance(value, str) and bool(value)
-        common["autocomplete"] = "off"
-        common["spellcheck"] = "false"
-        if stored:
-            common["placeholder"] = "stored; leave empty to keep it"
-        note = (
-            '<p class="stored">A value is stored (never shown). Type a new one to replace it.</p>'
-            if stored
-            else ""
-        )
-        if field.multiline:
-            return (
-                f'<textarea{attributes({**common, "class": "secret"})} rows="4"></textarea>{note}'
-            )
-        return f"<input{attributes({**common, 'type': 'password', 'value': ''})}>{note}"
-    if isinstance(field, NumberField):
-        number = (
-            value
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else field.default
-        )
-        extra = {
-            "type": "number",
-            "step": "1" if field.integer else "any",
-            "min": None if field.minimum is None else str(field.minimum),
-            "max": None if field.maximum is None else str(field.maximum),
-            "value": "" if number is None else str(number),
-        }
-        return f"<input{attributes({**common, **extra})}>"
-    if isinstance(field, SelectField):
-        return _select(field, value, path, name, common, problems)
-    if isinstance(field, SwitchGroupField):
-        on = isinstance(value, Mapping) or (value is None and field.default)
-        box = attributes(
-            {**common, "type": "checkbox", "value": "on", "checked": bool(on), "data-switch": name}
-        )
-        inner = render_fields(
-            field.fields, value if isinstance(value, Mapping) else {}, path=path, problems=problems
-        )
-        return (
-            f'<label class="switch"><input{box}> {escape(field.label)}</label>'
-            f'<fieldset class="group" data-group-of="{escape(name)}"{" hidden" if not on else ""}>'
-            f"{inner}</fieldset>"
-        )
-    if isinstance(field, FileUploadField):
-        accept = ",".join(field.accept) or None
-        stored = isinstance(value, str) and bool(value)
-        note = (
-            '<p class="stored">A file is stored. Choose another to replace it.</p>'
-            if stored
-            else ""
-        )
-        return f"<input{attributes({**common, 'type': 'file', 'accept': accept})}>{note}"
-    if isinstance(field, OAuthField):
-        text = value if isinstance(value, str) else ""
-        return f"<input{attributes({**common, 'type': 'text', 'value': text})}>"
-    raise TypeError(f"unknown field kind {type(field).__name__}")  # pragma: no cover
+        html = f"<input{attributes({**common, 'type': kind, 'value': text})}>"
+    return _Control(html=html, labelled=_id(common))
 
 
+@_control.register
+def _secret_input(
+    field: SecretField,
+    value: Any,
+    path: str,
+    common: _Common,
+    problems: Mapping[str, Sequence[str]],
+) -> _Control:
+    stored = isinstance(value, str) and bool(value)
+    common = {**common, "autocomplete": "off", "spellcheck": "false"}
+    if stored:
+        common["placeholder"] = "stored; leave empty to keep it"
+    note = (
+        '<p class="stored">A value is stored (never shown). Type a new one to replace it.</p>'
+        if stored
+        else ""
+    )
+    if field.multiline:
+        html = f'<textarea{attributes({**common, "class": "secret"})} rows="4"></textarea>{note}'
+    else:
+        html = f"<input{attributes({**common, 'type': 'password', 'value': ''})}>{note}"
+    return _Control(html=html, labelled=_id(common))
+
+
+@_control.register
+def _number_input(
+    field: NumberField,
+    value: Any,
+    path: str,
+    common: _Common,
+    problems: Mapping[str, Sequence[str]],
+) -> _Control:
+    number = (
+        value if isinstance(value, int | float) and not isinstance(value, bool) else field.default
+    )
+    extra = {
+        "type": "number",
+        "step": "1" if field.integer else "any",
+        "min": None if field.minimum is None else str(field.minimum),
+        "max": None if field.maximum is None else str(field.maximum),
+        "value": "" if number is None else str(number),
+    }
+    return _Control(html=f"<input{attributes({**common, **extra})}>", labelled=_id(common))
+
+
+@_control.register
+def _switch(
+    field: SwitchGroupField,
+    value: Any,
+    path: str,
+    common: _Common,
+    problems: Mapping[str, Sequence[str]],
+) -> _Control:
+    name = _id(common)
+    on = isinstance(value, Mapping) or (value is None and field.default)
+    box = attributes(
+        {**common, "type": "checkbox", "value": "on", "checked": bool(on), "data-switch": name}
+    )
+    inner = render_fields(
+        field.fields, value if isinstance(value, Mapping) else {}, path=path, problems=problems
+    )
+    html = (
+        f'<label class="switch"><input{box}> {escape(field.label)}</label>'
+        f'<fieldset class="group" data-group-of="{escape(name)}"{" hidden" if not on else ""}>'
+        f"{inner}</fieldset>"
+    )
+    return _Control(html=html, labelled=None)
+
+
+@_control.register
+def _file_input(
+    field: FileUploadField,
+    value: Any,
+    path: str,
+    common: _Common,
+    problems: Mapping[str, Sequence[str]],
+) -> _Control:
+    accept = ",".join(field.accept) or None
+    stored = isinstance(value, str) and bool(value)
+    note = '<p class="stored">A file is stored. Choose another to replace it.</p>' if stored else ""
+    html = f"<input{attributes({**common, 'type': 'file', 'accept': accept})}>{note}"
+    return _Control(html=html, labelled=_id(common))
+
+
+@_control.register
+def _oauth_input(
+    field: OAuthField,
+    value: Any,
+    path: str,
+    common: _Common,
+    problems: Mapping[str, Sequence[str]],
+) -> _Control:
+    text = value if isinstance(value, str) else ""
+    html = f"<input{attributes({**common, 'type': 'text', 'value': text})}>"
+    return _Control(html=html, labelled=_id(common))
+
+
+def _id(common: _Common) -> str:
+    return str(common["id"])
+
+
+@_control.register
 def _select(
     field: SelectField,
     value: Any,
     path: str,
-    name: str,
-    common: dict[str, str | bool | None],
+    common: _Common,
     problems: Mapping[str, Sequence[str]],
-) -> str:
+) -> _Control:
+    name = _id(common)
     if not field.has_sub_fields:
         chosen = value if isinstance(value, str) else field.default
-        options = [] if field_is_required(field) else ['<option value="">(not set)</option>']
+        options = [] if field.must_be_given else ['<option value="">(not set)</option>']
         options += [_option(o, chosen) for o in field.options]
-        return f"<select{attributes(common)}>{''.join(options)}</select>"
+        return _Control(
+            html=f"<select{attributes(common)}>{''.join(options)}</select>", labelled=name
+        )
     selected = value.get(SELECTION_KEY) if isinstance(value, Mapping) else None
     chosen = selected if isinstance(selected, str) else (field.default or field.options[0].value)
     select_name = f"{name}.{SELECTION_KEY}"
@@ -235,7 +270,7 @@ def _select(
             f'<fieldset class="option" data-option-of="{escape(name)}"'
             f' data-option="{escape(option.value)}"{hidden}>{inner}</fieldset>'
         )
-    return select + "".join(groups)
+    return _Control(html=select + "".join(groups), labelled=select_name)
 
 
 def _option(option: SelectOption, chosen: str | None) -> str:
@@ -263,63 +298,91 @@ def read_fields(
     problems: list[tuple[str, str]] = []
     for field in fields:
         where = f"{path}.{field.name}"
-        name = _name(where)
-        kept = stored.get(field.name)
-        if isinstance(field, TextField | OAuthField):
-            text = submission.text(name)
-            if text.strip() or field_is_required(field):
-                raw[field.name] = text
-        elif isinstance(field, SecretField):
-            text = submission.text(name)
-            if text:
-                raw[field.name] = text
-            elif isinstance(kept, str) and kept:
-                raw[field.name] = kept
-            elif field.required:
-                raw[field.name] = ""
-        elif isinstance(field, NumberField):
-            text = submission.text(name).strip()
-            if text:
-                raw[field.name] = _number(text, integer=field.integer)
-        elif isinstance(field, SelectField):
-            if field.has_sub_fields:
-                choice = submission.text(f"{name}.{SELECTION_KEY}")
-                option = next((o for o in field.options if o.value == choice), None)
-                if option is None:
-                    if field.required:
-                        raw[field.name] = {SELECTION_KEY: choice}
-                    continue
-                kept_option = (
-                    kept if isinstance(kept, Mapping) and kept.get(SELECTION_KEY) == choice else {}
-                )
-                inner, inner_problems = read_fields(
-                    option.fields, submission, kept_option, path=where
-                )
-                raw[field.name] = {SELECTION_KEY: choice, **inner}
-                problems += inner_problems
-            else:
-                choice = submission.text(name)
-                if choice:
-                    raw[field.name] = choice
-        elif isinstance(field, SwitchGroupField):
-            if submission.text(name) == "on":
-                inner, inner_problems = read_fields(
-                    field.fields, submission, kept if isinstance(kept, Mapping) else {}, path=where
-                )
-                raw[field.name] = inner
-                problems += inner_problems
-        elif isinstance(field, FileUploadField):
-            data = submission.files.get(name, b"")
-            if data:
-                try:
-                    raw[field.name] = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    problems.append((where, "expected a UTF-8 text file"))
-            elif isinstance(kept, str) and kept:
-                raw[field.name] = kept
-            elif field.required:
-                raw[field.name] = ""
+        value, found = _read(field, submission, stored.get(field.name), where)
+        if value is not _NOT_SET:
+            raw[field.name] = value
+        problems += found
     return raw, problems
+
+
+_NOT_SET: Any = object()
+"""What a reader returns for a field the submission leaves unset (absent from the table)."""
+
+_Read = tuple[Any, list[tuple[str, str]]]
+
+
+@field_job
+def _read(field: Field, submission: Submission, kept: Any, where: str) -> _Read:
+    raise TypeError(f"no form reader for {type(field).__name__}")
+
+
+@_read.register
+def _read_text(
+    field: TextField | OAuthField, submission: Submission, kept: Any, where: str
+) -> _Read:
+    text = submission.text(_name(where))
+    return (text if text.strip() or field.must_be_given else _NOT_SET), []
+
+
+@_read.register
+def _read_secret(field: SecretField, submission: Submission, kept: Any, where: str) -> _Read:
+    text = submission.text(_name(where))
+    return _given_or_kept(field, text, kept), []
+
+
+@_read.register
+def _read_number(field: NumberField, submission: Submission, kept: Any, where: str) -> _Read:
+    text = submission.text(_name(where)).strip()
+    return (_number(text, integer=field.integer) if text else _NOT_SET), []
+
+
+@_read.register
+def _read_select(field: SelectField, submission: Submission, kept: Any, where: str) -> _Read:
+    name = _name(where)
+    if not field.has_sub_fields:
+        choice = submission.text(name)
+        return (choice or _NOT_SET), []
+    choice = submission.text(f"{name}.{SELECTION_KEY}")
+    option = next((o for o in field.options if o.value == choice), None)
+    if option is None:
+        return ({SELECTION_KEY: choice} if field.required else _NOT_SET), []
+    kept_option = kept if isinstance(kept, Mapping) and kept.get(SELECTION_KEY) == choice else {}
+    inner, problems = read_fields(option.fields, submission, kept_option, path=where)
+    return {SELECTION_KEY: choice, **inner}, problems
+
+
+@_read.register
+def _read_switch_group(
+    field: SwitchGroupField, submission: Submission, kept: Any, where: str
+) -> _Read:
+    if submission.text(_name(where)) != "on":
+        return _NOT_SET, []
+    return read_fields(
+        field.fields, submission, kept if isinstance(kept, Mapping) else {}, path=where
+    )
+
+
+@_read.register
+def _read_file_upload(
+    field: FileUploadField, submission: Submission, kept: Any, where: str
+) -> _Read:
+    data = submission.files.get(_name(where), b"")
+    if not data:
+        return _given_or_kept(field, "", kept), []
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        return _NOT_SET, [(where, "expected a UTF-8 text file")]
+
+
+def _given_or_kept(field: Field, given: str, kept: Any) -> Any:
+    # A secret or file left empty keeps the stored reference; a required one left empty
+    # without one goes through empty, so the loader says so at its path.
+    if given:
+        return given
+    if isinstance(kept, str) and kept:
+        return kept
+    return "" if field.required else _NOT_SET
 
 
 def _number(text: str, *, integer: bool) -> int | float | str:

@@ -18,7 +18,7 @@ from headwater.serve.security import CSRF_FIELD
 
 if TYPE_CHECKING:
     from headwater.config import SchemaChoice
-    from headwater.discovery import LoadProblem
+    from headwater.errors import LoadProblem
     from headwater.serve.config_files import ConnectionFile
     from headwater.serve.runs import Run
     from headwater.sources import SourceConfig, SourceSchema

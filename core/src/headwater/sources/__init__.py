@@ -20,6 +20,8 @@ from headwater.sources.fields import (
     SwitchGroupField,
     TextField,
     TextKind,
+    field_job,
+    field_jobs,
     is_secret,
     walk_fields,
 )
@@ -61,6 +63,8 @@ __all__ = [
     "SyncMode",
     "TextField",
     "TextKind",
+    "field_job",
+    "field_jobs",
     "is_secret",
     "walk_fields",
 ]

@@ -1,7 +1,12 @@
 """The fields of a connector's configuration form.
 
-Fields drive three things from one definition: the form a UI renders (``headwater spec``),
-the typed config class (``headwater generate``) and the validation of user input.
+Fields drive several jobs from one definition: the form a UI renders (``headwater spec``,
+``headwater serve``), the typed config class (``headwater generate``) and the validation of
+user input. What every job needs to know about a field (its kind's name, its sub-fields,
+whether it holds a secret, whether input must give it) is a property of the field types. What
+one job does with each kind is a :func:`field_job`: a ``functools.singledispatch`` function in
+that job's module, with one implementation per field type; a test checks that every job
+handles every member of :data:`Field`.
 
 .. versionadded:: 0.1
 """
@@ -9,12 +14,17 @@ the typed config class (``headwater generate``) and the validation of user input
 from __future__ import annotations
 
 import enum
+import functools
 import keyword
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeAlias
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, get_args
 
 import attrs
+
+if TYPE_CHECKING:
+    # What functools.singledispatch returns; typeshed names it, the runtime does not.
+    from functools import _SingleDispatchCallable
 
 __all__ = [
     "Field",
@@ -27,6 +37,8 @@ __all__ = [
     "SwitchGroupField",
     "TextField",
     "TextKind",
+    "field_job",
+    "field_jobs",
     "is_secret",
     "walk_fields",
 ]
@@ -83,6 +95,39 @@ class _FieldBase:
     caption: str = ""
     placeholder: str = ""
 
+    @property
+    def kind_name(self) -> str:
+        """The kind as listings and forms name it: ``text``, ``email``, ``secret``, ``select``.
+
+        .. versionadded:: 0.2
+        """
+        return type(self).__name__.removesuffix("Field").lower()
+
+    @property
+    def sub_field_lists(self) -> tuple[tuple[Field, ...], ...]:
+        """The fields this one asks for in turn: one tuple per select option, the switch
+        group's own; empty for a single value.
+
+        .. versionadded:: 0.2
+        """
+        return ()
+
+    @property
+    def holds_secret(self) -> bool:
+        """Whether values of this field are credentials.
+
+        .. versionadded:: 0.2
+        """
+        return False
+
+    @property
+    def must_be_given(self) -> bool:
+        """Whether input must hold a value: the generated class gives the attribute no default.
+
+        .. versionadded:: 0.2
+        """
+        return self.required
+
 
 @attrs.frozen(kw_only=True)
 class TextField(_FieldBase):
@@ -95,12 +140,24 @@ class TextField(_FieldBase):
     pattern_hint: str = ""
     """What a matching value looks like, for the error message (``"owner/repo"``)."""
 
+    @property
+    def kind_name(self) -> str:
+        return str(self.kind)
+
+    @property
+    def must_be_given(self) -> bool:
+        return self.required and self.default is None
+
 
 @attrs.frozen(kw_only=True)
 class SecretField(_FieldBase):
     """A credential. Rendered as a password input, typed as :class:`~headwater.Secret`."""
 
     multiline: bool = False
+
+    @property
+    def holds_secret(self) -> bool:
+        return True
 
 
 @attrs.frozen(kw_only=True)
@@ -111,6 +168,10 @@ class NumberField(_FieldBase):
     default: int | float | None = None
     minimum: int | float | None = None
     maximum: int | float | None = None
+
+    @property
+    def must_be_given(self) -> bool:
+        return self.required and self.default is None
 
 
 @attrs.frozen(kw_only=True)
@@ -142,6 +203,16 @@ class SelectField(_FieldBase):
     def has_sub_fields(self) -> bool:
         return any(option.fields for option in self.options)
 
+    @property
+    def sub_field_lists(self) -> tuple[tuple[Field, ...], ...]:
+        return tuple(option.fields for option in self.options)
+
+    @property
+    def must_be_given(self) -> bool:
+        # With sub-fields the default only preselects an option in a form; the generated
+        # class has no default instance for it.
+        return self.required and (self.has_sub_fields or self.default is None)
+
 
 @attrs.frozen(kw_only=True)
 class SwitchGroupField(_FieldBase):
@@ -151,6 +222,15 @@ class SwitchGroupField(_FieldBase):
     default: bool = False
     required: bool = False
 
+    @property
+    def sub_field_lists(self) -> tuple[tuple[Field, ...], ...]:
+        return (self.fields,)
+
+    @property
+    def must_be_given(self) -> bool:
+        # Absent means switched off, whatever ``required`` says.
+        return False
+
 
 @attrs.frozen(kw_only=True)
 class FileUploadField(_FieldBase):
@@ -159,12 +239,18 @@ class FileUploadField(_FieldBase):
     accept: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     secret: bool = True
 
+    @property
+    def holds_secret(self) -> bool:
+        return self.secret
+
 
 @attrs.frozen(kw_only=True)
 class OAuthField(_FieldBase):
     """A reference to an OAuth integration the user connected elsewhere (``provider``)."""
 
     provider: str
+
+    # An OAuth field holds a reference to an integration, not the token itself: no secret.
 
 
 Field: TypeAlias = (
@@ -184,14 +270,42 @@ def walk_fields(fields: tuple[Field, ...], prefix: str = "$") -> Iterator[tuple[
     for field in fields:
         path = f"{prefix}.{field.name}"
         yield path, field
-        if isinstance(field, SelectField):
-            for option in field.options:
-                yield from walk_fields(option.fields, path)
-        elif isinstance(field, SwitchGroupField):
-            yield from walk_fields(field.fields, path)
+        for sub_fields in field.sub_field_lists:
+            yield from walk_fields(sub_fields, path)
 
 
 def is_secret(field: Field) -> bool:
-    """Whether values of ``field`` are credentials."""
-    # An OAuth field holds a reference to an integration, not the token itself.
-    return isinstance(field, SecretField) or (isinstance(field, FileUploadField) and field.secret)
+    """Whether values of ``field`` are credentials (the field's ``holds_secret``)."""
+    return field.holds_secret
+
+
+# --- one dispatch per job ----------------------------------------------------------------------
+
+_R = TypeVar("_R")
+
+_JOBS: list[tuple[str, _SingleDispatchCallable[Any]]] = []
+
+
+def field_job(function: Callable[..., _R]) -> _SingleDispatchCallable[_R]:
+    """Make ``function`` a job done differently per field type: a ``functools.singledispatch``
+    function on its first argument, whose implementations register per type
+    (``@job.register``). ``function`` itself runs for a type nobody registered, and should
+    raise; :func:`field_jobs` lists every job so a test can find the types one forgets.
+
+    .. versionadded:: 0.2
+    """
+    job = functools.singledispatch(function)
+    _JOBS.append((f"{function.__module__}.{function.__qualname__}", job))
+    return job
+
+
+def field_jobs() -> dict[str, tuple[type, ...]]:
+    """Every :func:`field_job` of the modules imported so far (``module.function``), each
+    with the members of :data:`Field` it has no implementation for.
+
+    .. versionadded:: 0.2
+    """
+    missing: dict[str, tuple[type, ...]] = {}
+    for name, job in _JOBS:
+        missing[name] = tuple(kind for kind in get_args(Field) if kind not in job.registry)
+    return missing

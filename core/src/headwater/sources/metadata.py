@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from headwater.sources.fields import Field, SelectField, SwitchGroupField
 from headwater.sources.spec import ReleaseStatus
+
+if TYPE_CHECKING:
+    from headwater.sources.fields import Field
 
 __all__ = ["SourceConfig"]
 
@@ -31,12 +33,8 @@ def _check_siblings(fields: tuple[Field, ...], parent: str) -> None:
         if field.name in seen:
             raise ValueError(f"field {field.name!r} is declared twice at {parent}")
         seen.add(field.name)
-        path = f"{parent}.{field.name}"
-        if isinstance(field, SelectField):
-            for option in field.options:
-                _check_siblings(option.fields, path)
-        elif isinstance(field, SwitchGroupField):
-            _check_siblings(field.fields, path)
+        for sub_fields in field.sub_field_lists:
+            _check_siblings(sub_fields, f"{parent}.{field.name}")
 
 
 @attrs.frozen(kw_only=True)

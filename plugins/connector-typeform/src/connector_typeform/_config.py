@@ -21,8 +21,6 @@ class TypeformConfig:
     """Personal access token: Created under Account > Personal tokens, with the Forms: Read and Responses: Read scopes."""
 
     base_url: Literal[
-        "https://api.typeform.com",
-        "https://api.eu.typeform.com",
-        "https://api.typeform.eu",
+        "https://api.typeform.com", "https://api.eu.typeform.com", "https://api.typeform.eu"
     ] = "https://api.typeform.com"
     """API region: The API host of the account's data center."""
