@@ -10,9 +10,10 @@ False)`` below).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from connector_github import SPEC
+from connector_github._config import GithubConfig
 from headwater import ErrorKind, ErrorRule, IncrementalField, SecretField, TextField
 from headwater.errors import ConfigError, ConfigProblem
 from headwater.rest import (
@@ -29,9 +30,6 @@ from headwater.rest import (
     RestSource,
     RetryPolicy,
 )
-
-if TYPE_CHECKING:
-    from connector_github._config import GithubConfig
 
 __all__ = [
     "API_VERSION",
@@ -294,7 +292,7 @@ def repository(config: GithubConfig) -> dict[str, str]:
     return {"owner": owner, "repo": repo}
 
 
-class GithubSource(RestSource["GithubConfig"]):
+class GithubSource(RestSource[GithubConfig]):
     """Reads one repository."""
 
     spec = SPEC

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from connector_klaviyo import SPEC
+from connector_klaviyo._config import KlaviyoConfig
 from headwater import ErrorKind, ErrorRule, IncrementalField, SecretField
 from headwater.rest import (
     ApiKeyAuth,
@@ -300,7 +301,7 @@ NON_RETRYABLE_ERRORS = (
 )
 
 
-class KlaviyoSource(RestSource["KlaviyoConfig"]):
+class KlaviyoSource(RestSource[KlaviyoConfig]):
     """Reads one Klaviyo account through its private API key."""
 
     spec = SPEC
