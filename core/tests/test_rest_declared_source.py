@@ -22,6 +22,7 @@ from headwater.emulator import emulator_transport, json_response
 from headwater.errors import ConfigError, ConfigProblem
 from headwater.rest import (
     ApiKeyAuth,
+    BaseUrlFrom,
     BasicAuth,
     BearerAuth,
     ClientConfig,
@@ -225,6 +226,10 @@ def test_an_api_key_auth_that_cannot_work_fails_when_declared():
         ({"auth": BearerAuth.from_config("api_key")}, "auth reads config field 'api_key'"),
         ({"path_values": PathValues(fields={"workspace": "team"})}, "config field 'team'"),
         (
+            {"base_url": BaseUrlFrom(field="zone", urls={"eu": "https://eu.acme.example"})},
+            "base_url reads config field 'zone'",
+        ),
+        (
             {"credential_check": CredentialCheck(path="/", messages={"not_found": "{team}"})},
             "messages name ['team']",
         ),
@@ -241,3 +246,51 @@ def test_an_api_key_auth_that_cannot_work_fails_when_declared():
 def test_declarations_naming_what_the_source_lacks_fail_at_import(declarations, error):
     with pytest.raises(TypeError, match=re.escape(error)):
         type("Broken", (AcmeSource,), {"fields": AcmeSource.fields, **declarations})
+
+
+@attrs.frozen(kw_only=True)
+class RegionalConfig:
+    workspace: str
+    token: Secret
+    region: str
+
+
+class RegionalSource(AcmeSource):
+    fields = (*AcmeSource.fields, TextField(name="region", label="Region"))
+    base_url = BaseUrlFrom(
+        field="region",
+        urls={"us": "https://api.acme.example", "eu": "https://eu.api.acme.example"},
+    )
+
+
+@pytest.mark.parametrize("region", ["us", "eu", " eu/"])
+def test_the_chosen_region_receives_the_requests(region):
+    hosts = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return api(request)
+
+    cfg = RegionalConfig(workspace="acme", token=Secret(TOKEN), region=region)
+
+    assert RegionalSource().validate_credentials(cfg, runtime(record)) == (True, None)
+    assert hosts == ["eu.api.acme.example" if "eu" in region else "api.acme.example"]
+
+
+def test_a_host_the_source_does_not_list_is_refused_before_any_request():
+    hosts = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return api(request)
+
+    cfg = RegionalConfig(workspace="acme", token=Secret(TOKEN), region="evil.example")
+
+    ok, message = RegionalSource().validate_credentials(cfg, runtime(record))
+    assert not ok
+    assert message == (
+        "invalid Acme configuration: not a Acme API host; expected one of us, eu @ $.region"
+    )
+    assert hosts == []
+    with pytest.raises(ConfigError, match=r"\$\.region"):
+        RegionalSource().source_for_pipeline(cfg, SourceInputs(schema_name="projects"), runtime())

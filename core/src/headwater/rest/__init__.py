@@ -3,8 +3,9 @@
 A connector declares its API once (:class:`ClientConfig`: base URL, headers, retries) and each
 endpoint as data (:class:`Endpoint`: path, selector, paginator, page size, keys, incremental
 parameters; :class:`DependentEndpoint` for fan-out), and its source as a :class:`RestSource`
-over that catalog: which config fields sign requests (:class:`AuthFrom`) and fill paths
-(:class:`PathValues`), and how credentials are checked (:class:`CredentialCheck`).
+over that catalog: which config fields sign requests (:class:`AuthFrom`), choose the host
+(:class:`BaseUrlFrom`) and fill paths (:class:`PathValues`), and how credentials are checked
+(:class:`CredentialCheck`).
 :func:`endpoint_response` and :func:`dependent_response` turn them into the
 :class:`~headwater.SourceResponse` the host reads. Underneath, :class:`RestClient` sends
 every request through the :class:`~headwater.Runtime`, signs only requests to the configured
@@ -29,6 +30,7 @@ from headwater.rest.auth import (
     SigningContext,
     TokenRequester,
 )
+from headwater.rest.base_url import BaseUrlFrom
 from headwater.rest.check import CredentialCheck
 from headwater.rest.client import ApiResponse, ClientConfig, RestClient
 from headwater.rest.endpoint import Endpoint, ParamValue, RowNormalizer
@@ -84,6 +86,7 @@ __all__ = [
     "ApiResponse",
     "Auth",
     "AuthFrom",
+    "BaseUrlFrom",
     "BasicAuth",
     "BearerAuth",
     "Bounds",

@@ -8,8 +8,9 @@ connector writes no method at all:
 - **identity** from its :class:`~headwater.SourceSpec` (``spec``): the source type, label
   and release status live there once, light enough to list connectors with;
 - **the form** from ``caption``, ``category``, ``icon``, ``docs_url`` and ``fields``;
-- **the client** from ``client`` and ``auth`` (an :class:`~headwater.rest.AuthFrom`, such as
-  ``BearerAuth.from_config("token")``);
+- **the client** from ``client``, ``auth`` (an :class:`~headwater.rest.AuthFrom`, such as
+  ``BearerAuth.from_config("token")``) and, for an API with regional hosts, ``base_url``
+  (:class:`~headwater.rest.BaseUrlFrom`);
 - **path values** from ``path_values`` (:class:`~headwater.rest.PathValues`);
 - **the credential check** from ``credential_check``
   (:class:`~headwater.rest.CredentialCheck`);
@@ -36,6 +37,7 @@ from headwater.sources import SecretField, Source, SourceConfig
 if TYPE_CHECKING:
     from headwater.errors import ErrorRule
     from headwater.rest.auth import AuthFrom
+    from headwater.rest.base_url import BaseUrlFrom
     from headwater.rest.check import CredentialCheck
     from headwater.rest.client import ClientConfig
     from headwater.rest.fanout import DependentEndpoint
@@ -106,6 +108,9 @@ class RestSource(Source[C]):
     auth: ClassVar[AuthFrom | None] = None
     """How requests are signed, from the config's fields; ``None``: not signed."""
 
+    base_url: ClassVar[BaseUrlFrom | None] = None
+    """The config field choosing the API host; ``None``: ``client.base_url`` for everyone."""
+
     path_values: ClassVar[PathValues | None] = None
     """Which config fields fill the endpoints' path placeholders."""
 
@@ -143,13 +148,20 @@ class RestSource(Source[C]):
         )
 
     def client_config(self, config: C) -> ClientConfig:
-        """The client for ``config``: :attr:`client`, signed by :attr:`auth`.
+        """The client for ``config``: :attr:`client` on the :attr:`base_url` it chooses,
+        signed by :attr:`auth`.
+
+        :raises ConfigError: for a host :attr:`base_url` does not list.
 
         .. versionadded:: 0.2
         """
-        if self.auth is None:
-            return self.client
-        return attrs.evolve(self.client, auth=self.auth.build(config))
+        client = self.client
+        if self.base_url is not None:
+            host = self.base_url.resolve(config, label=self.spec.label)
+            client = attrs.evolve(client, base_url=host)
+        if self.auth is not None:
+            client = attrs.evolve(client, auth=self.auth.build(config))
+        return client
 
     def config_path_values(self, config: C) -> dict[str, str]:
         """The path placeholder values of ``config`` (none without :attr:`path_values`).
@@ -176,10 +188,11 @@ class RestSource(Source[C]):
     def validate_credentials(self, config: C, runtime: Runtime) -> tuple[bool, str | None]:
         try:
             values = self.config_path_values(config)
+            client = self.client_config(config)
         except ValueError as error:  # ConfigError is one
             return False, str(error)
         return self.credential_check.run(
-            self.client_config(config), config, values, label=self.spec.label, runtime=runtime
+            client, config, values, label=self.spec.label, runtime=runtime
         )
 
     def get_schemas(self, config: C, runtime: Runtime) -> Sequence[SourceSchema]:
@@ -223,6 +236,8 @@ def _check_declarations(cls: type[RestSource[Any]]) -> None:
         named += [("auth", field) for field in cls.auth.config_fields]
     if cls.path_values is not None:
         named += [("path_values", field) for field in cls.path_values.config_fields]
+    if cls.base_url is not None:
+        named.append(("base_url", cls.base_url.field))
     for declaration, field in named:
         if field not in names:
             raise TypeError(
