@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING
 
 import attrs
+import httpx
 import pytest
 
 from headwater import (
@@ -33,9 +34,6 @@ from headwater.rest import (
     PathValues,
     RestSource,
 )
-
-if TYPE_CHECKING:
-    import httpx
 
 TOKEN = "tok_0123456789"
 SPEC = SourceSpec(
@@ -294,3 +292,32 @@ def test_a_host_the_source_does_not_list_is_refused_before_any_request():
     assert hosts == []
     with pytest.raises(ConfigError, match=r"\$\.region"):
         RegionalSource().source_for_pipeline(cfg, SourceInputs(schema_name="projects"), runtime())
+
+
+def _forbidden(body: str):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, text=body, headers={"content-type": "application/json"})
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('{"msg": "key lacks scope"}', "Acme may not read acme for team t1: key lacks scope"),
+        ("{}", "Acme may not read acme for team t1: permission denied"),
+    ],
+)
+def test_a_message_may_name_the_apis_reason_and_values_computed_from_the_config(body, says):
+    class Explained(AcmeSource):
+        client = ClientConfig(
+            base_url="https://api.acme.example",
+            error_message=lambda text: json.loads(text).get("msg"),
+        )
+        credential_check = CredentialCheck(
+            path="/w/{workspace}",
+            messages={ErrorKind.PERMISSION: "{label} may not read {workspace}{for_team}: {reason}"},
+            values={"for_team": lambda config: " for team t1"},
+        )
+
+    assert Explained().validate_credentials(config(), runtime(_forbidden(body))) == (False, says)
