@@ -23,7 +23,8 @@ def test_every_module_says_why_and_exports_sorted_existing_names(name):
 
     assert module.__doc__
     assert len(module.__doc__.strip()) > 40
-    assert "versionadded:: 0.1" in module.__doc__
+    # Modules added later say so with their own release.
+    assert re.search(r"versionadded:: 0\.\d", module.__doc__)
     exported = module.__all__
     assert exported == sorted(exported)
     assert [n for n in exported if not hasattr(module, n)] == []
@@ -60,7 +61,7 @@ def test_public_items_say_when_they_appeared(name):
     item = getattr(headwater.rest, name)
     if not callable(item) or not getattr(item, "__module__", "").startswith("headwater.rest"):
         return  # type aliases and constants are documented in their module
-    assert re.search(r"versionadded:: 0\.[12]\b", item.__doc__ or ""), name
+    assert re.search(r"versionadded:: 0\.\d", item.__doc__ or ""), name
 
 
 def test_importing_headwater_does_not_import_the_rest_machinery():

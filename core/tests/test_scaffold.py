@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from headwater.cli import cli
 from headwater.config import render_config_module
 from headwater.scaffold import ConnectorNames, scaffold_connector
-from headwater.scaffold.templates import source_config
+from headwater.scaffold.layout import FILES, source_config
+
+ROOT = Path(__file__).parents[2]
 
 EXPECTED = [
     "pyproject.toml",
     "README.md",
     "CHANGELOG.md",
     "src/connector_google_sheets/__init__.py",
-    "src/connector_google_sheets/source.py",
     "src/connector_google_sheets/settings.py",
-    "src/connector_google_sheets/google_sheets.py",
     "src/connector_google_sheets/testing.py",
     "src/connector_google_sheets/api_inventory.md",
     "src/connector_google_sheets/icon.svg",
@@ -34,7 +41,7 @@ def test_names_follow_from_the_source_type():
     assert names.package == "connector_google_sheets"
     assert names.camel == "GoogleSheets"
     assert names.label == "Google Sheets"
-    assert names.spec().load == "connector_google_sheets.source:GoogleSheetsSource"
+    assert names.spec().load == "connector_google_sheets.settings:GoogleSheetsSource"
 
 
 def test_new_writes_the_package_under_plugins_by_default(tmp_path, monkeypatch):
@@ -101,7 +108,6 @@ def test_a_directory_with_files_is_never_overwritten(tmp_path):
     [
         ("Acme", "must be lower-case letters"),
         ("acme-books", "must be lower-case letters"),
-        ("source", "would collide with the package's own module"),
         ("a" * 33, "longer than 32 characters"),
     ],
 )
@@ -111,3 +117,62 @@ def test_a_bad_name_is_refused_with_the_reason(tmp_path, name, says):
     assert result.exit_code == 2
     assert says in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_connector_named_like_a_module_of_the_package_keeps_every_module(tmp_path):
+    # No module is named after the connector any more, so no name can overwrite one.
+    written = scaffold_connector("settings", tmp_path)
+
+    names = sorted(str(p.relative_to(tmp_path)) for p in written)
+    assert "src/connector_settings/settings.py" in names
+    assert len(names) == len(set(names)) == len(FILES) + 1
+
+
+def test_the_templates_are_package_data_files_in_the_wheel(tmp_path):
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    if importlib.util.find_spec("hatchling") is None:
+        pytest.skip("hatchling is not installed (the wheel is built without isolation)")
+    subprocess.run(
+        [*pip_wheel, "-q", "-w", str(tmp_path), str(ROOT / "core")],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("headwater-*.whl")
+
+    inside = set(zipfile.ZipFile(wheel).namelist())
+
+    assert {f"headwater/scaffold/templates/{name}" for name in FILES.values()} <= inside
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ruff") is None or importlib.util.find_spec("mypy") is None,
+    reason="ruff and mypy are needed",
+)
+def test_a_new_connector_is_lint_clean_and_type_checks_in_this_repository(tmp_path):
+    # Scaffolded where it would live, under the workspace's ruff and mypy configuration.
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    names = ("acme_books", "x", "a_very_long_connector_name_for32")
+    for name in names:
+        scaffold_connector(name, tmp_path / "plugins" / f"connector-{name}")
+
+    def run(*command: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", *command],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    run("ruff", "check", "plugins")
+    run("ruff", "format", "--check", "plugins")
+    for name in names:
+        # Strict, as the host is: the generated source must be typed through and through.
+        run(
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            str(tmp_path / "plugins" / f"connector-{name}" / "src" / f"connector_{name}"),
+        )

@@ -5,18 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connector_github import github
 from connector_github._config import GithubConfig
-from connector_github.source import GithubSource
+from connector_github.settings import GithubSource
 from connector_github.testing import REPOSITORY, TOKEN, GithubApi, kit, rate_limited
 from headwater import ManualClock, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
-from headwater.emulator import StatusFailure, TimeoutFailure
+from headwater.emulator import StatusFailure
 from headwater.errors import (
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
-    ServerError,
     classify,
 )
 
@@ -32,7 +30,9 @@ CONFIG = structure_source_config(
 def read(api, schema, clock=None, **inputs):
     clock = clock or ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
-    response = github.response(CONFIG, SourceInputs(schema_name=schema, **inputs), runtime)
+    response = SOURCE.source_for_pipeline(
+        CONFIG, SourceInputs(schema_name=schema, **inputs), runtime
+    )
     return [row for page in response.items() for row in page]
 
 
@@ -389,20 +389,3 @@ def test_a_secondary_rate_limit_without_headers_is_backed_off_not_fatal():
 
     assert len(rows) == 101
     assert clock.slept == [60.0]  # "wait at least one minute", in GitHub's words
-
-
-def test_server_errors_and_timeouts_are_retried():
-    api = GithubApi()
-    api.inject(StatusFailure(status=502))
-    api.inject(TimeoutFailure())
-
-    assert len(read(api, "releases")) == 101
-
-
-def test_a_lasting_server_error_fails_with_its_status():
-    api = GithubApi()
-    api.inject(StatusFailure(status=503), times=100)
-
-    with pytest.raises(ServerError, match="503") as caught:
-        read(api, "releases")
-    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None

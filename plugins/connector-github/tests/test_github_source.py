@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector_github._config import GithubConfig
-from connector_github.source import GithubSource
+from connector_github.settings import GithubSource
 from connector_github.testing import METADATA_ONLY_TOKEN, REPOSITORY, TOKEN, GithubApi, kit
 from headwater import Runtime, Secret, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config

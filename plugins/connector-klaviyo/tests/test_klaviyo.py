@@ -7,19 +7,16 @@ import datetime as dt
 import httpx
 import pytest
 
-from connector_klaviyo import klaviyo
 from connector_klaviyo._config import KlaviyoConfig
-from connector_klaviyo.settings import GreaterThan, flatten
-from connector_klaviyo.source import KlaviyoSource
+from connector_klaviyo.settings import GreaterThan, KlaviyoSource, flatten
 from connector_klaviyo.testing import PRIVATE_KEY, KlaviyoApi, error_body, kit, throttled
 from headwater import ManualClock, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
-from headwater.emulator import StatusFailure, TimeoutFailure
+from headwater.emulator import StatusFailure
 from headwater.errors import (
     AuthenticationError,
     BadRequestError,
     PermissionDeniedError,
-    ServerError,
     classify,
 )
 from headwater.rest import RestClient
@@ -36,7 +33,9 @@ CONFIG = structure_source_config(
 def read(api, schema, *, clock=None, **inputs):
     clock = clock or ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
-    response = klaviyo.response(CONFIG, SourceInputs(schema_name=schema, **inputs), runtime)
+    response = SOURCE.source_for_pipeline(
+        CONFIG, SourceInputs(schema_name=schema, **inputs), runtime
+    )
     return [row for page in response.items() for row in page]
 
 
@@ -416,7 +415,7 @@ def test_the_emulator_refuses_what_the_api_refuses(query):
 
     with (
         pytest.raises(BadRequestError, match="400"),
-        RestClient(klaviyo.client_config(CONFIG), kit.runtime(api, clock=clock)) as client,
+        RestClient(SOURCE.client_config(CONFIG), kit.runtime(api, clock=clock)) as client,
     ):
         client.get_json(f"/api/profiles?{query}")
 
@@ -430,23 +429,6 @@ def test_a_rate_limit_is_waited_out():
 
     assert len(rows) == 12
     assert clock.slept == [30.0]
-
-
-def test_server_errors_and_timeouts_are_retried():
-    api = KlaviyoApi()
-    api.inject(StatusFailure(status=502))
-    api.inject(TimeoutFailure())
-
-    assert len(read(api, "lists")) == 12
-
-
-def test_a_lasting_server_error_fails_with_its_status():
-    api = KlaviyoApi()
-    api.inject(StatusFailure(status=503), times=100)
-
-    with pytest.raises(ServerError, match="503") as caught:
-        read(api, "lists")
-    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
 
 
 # --- revision 2026-10-15 (issue 16, item 6) ----------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector_klaviyo._config import KlaviyoConfig
-from connector_klaviyo.source import KlaviyoSource
+from connector_klaviyo.settings import KlaviyoSource
 from connector_klaviyo.testing import PRIVATE_KEY, KlaviyoApi, error_body, kit
 from headwater import Runtime, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config

@@ -9,19 +9,20 @@ import time
 import httpx
 import pytest
 
-from connector_sentry import sentry, settings
+from connector_sentry import settings
 from connector_sentry._config import SentryConfig
-from connector_sentry.source import SentrySource
+from connector_sentry.settings import SentrySource
+from connector_sentry.tag_values import TagValues
 from connector_sentry.testing import ORGANIZATION, TOKEN, SentryApi, kit, rate_limited
+from connector_sentry.windows import issue_row
 from headwater import ManualClock, ProgressKind, ResumePoint, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
-from headwater.emulator import StatusFailure, TimeoutFailure, json_response
+from headwater.emulator import StatusFailure, json_response
 from headwater.errors import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
     PermissionDeniedError,
-    ServerError,
     classify,
 )
 from headwater.rest import RestClient
@@ -39,7 +40,9 @@ ISSUES = f"/api/0/organizations/{ORGANIZATION}/issues/"
 def read(api, schema, clock=None, handler=None, **inputs):
     clock = clock or ManualClock()
     runtime = kit.runtime(handler or api, clock=clock, sleep=clock.sleep)
-    response = sentry.response(CONFIG, SourceInputs(schema_name=schema, **inputs), runtime)
+    response = SOURCE.source_for_pipeline(
+        CONFIG, SourceInputs(schema_name=schema, **inputs), runtime
+    )
     return [row for page in response.items() for row in page]
 
 
@@ -242,8 +245,8 @@ def test_tag_values_are_read_per_issue_and_tag_with_composite_keys():
 def _tag_values(api, clock=None, **options):
     clock = clock or ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
-    client = RestClient(sentry.client_config(CONFIG), runtime)
-    return client, sentry.TagValues(client, ORGANIZATION, **options)
+    client = RestClient(SOURCE.client_config(CONFIG), runtime)
+    return client, TagValues(client, ORGANIZATION, **options)
 
 
 def test_a_lasting_server_error_on_one_tag_is_skipped_and_reported():
@@ -315,32 +318,6 @@ def test_a_rate_limit_waits_until_the_sentry_reset():
     assert clock.slept == [25.0]
 
 
-def test_retry_after_is_honoured_too():
-    api = SentryApi()
-    api.inject(StatusFailure(status=429, headers={"Retry-After": "7"}))
-    clock = ManualClock()
-
-    assert len(read(api, "projects", clock=clock)) == 101
-    assert clock.slept == [7.0]
-
-
-def test_server_errors_and_timeouts_are_retried():
-    api = SentryApi()
-    api.inject(StatusFailure(status=502))
-    api.inject(TimeoutFailure())
-
-    assert len(read(api, "projects")) == 101
-
-
-def test_a_lasting_server_error_fails_with_its_status():
-    api = SentryApi()
-    api.inject(StatusFailure(status=503), times=100)
-
-    with pytest.raises(ServerError, match="503") as caught:
-        read(api, "projects")
-    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
-
-
 @pytest.mark.parametrize(
     ("status", "body", "error", "says"),
     [
@@ -391,7 +368,9 @@ def test_skips_reach_the_progress_sink():
 
     clock = ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep, progress=Sink())
-    response = sentry.response(CONFIG, SourceInputs(schema_name="issue_tag_values"), runtime)
+    response = SOURCE.source_for_pipeline(
+        CONFIG, SourceInputs(schema_name="issue_tag_values"), runtime
+    )
     list(response.items())
 
     messages = [e.detail for e in events if e.kind is ProgressKind.NOTICE]
@@ -429,7 +408,7 @@ def test_tag_values_yield_a_resume_point_that_covers_exactly_the_rows_before_it(
     clock = ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
     inputs = SourceInputs(schema_name="issue_tag_values")
-    items = list(sentry.response(CONFIG, inputs, runtime).items())
+    items = list(SOURCE.source_for_pipeline(CONFIG, inputs, runtime).items())
     [(index, point)] = [(i, item) for i, item in enumerate(items) if isinstance(item, ResumePoint)]
     before = [row for page in items[:index] for row in page]
 
@@ -559,7 +538,7 @@ def test_a_row_added_at_the_watermark_comes_in_the_read_from_it():
 
 def test_the_emulator_sends_an_issue_s_count_as_a_string_and_its_project_as_an_object():
     api = SentryApi()
-    client = RestClient(sentry.client_config(CONFIG), kit.runtime(api))
+    client = RestClient(SOURCE.client_config(CONFIG), kit.runtime(api))
 
     with client:
         path = ISSUES.removeprefix("/api/0")
@@ -588,7 +567,7 @@ def test_an_issue_s_count_is_an_integer_and_its_project_joins_the_projects():
 
 
 def test_a_count_that_is_no_number_is_kept_as_it_came():
-    assert sentry.issue_row({"id": "1", "count": "many", "project": None}) == {
+    assert issue_row({"id": "1", "count": "many", "project": None}) == {
         "id": "1",
         "count": "many",
         "project": None,
@@ -619,7 +598,9 @@ def _messages(api):
 
     clock = ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep, progress=Sink())
-    response = sentry.response(CONFIG, SourceInputs(schema_name="issue_tag_values"), runtime)
+    response = SOURCE.source_for_pipeline(
+        CONFIG, SourceInputs(schema_name="issue_tag_values"), runtime
+    )
     rows = [row for page in response.items() for row in page]
     return rows, [e.detail for e in events if e.kind is ProgressKind.NOTICE]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector_sentry._config import SentryConfig
-from connector_sentry.source import SentrySource
+from connector_sentry.settings import SentrySource
 from connector_sentry.testing import ORGANIZATION, TOKEN, SentryApi, kit
 from headwater import Runtime, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config

@@ -8,9 +8,9 @@ import datetime as dt
 import httpx
 import pytest
 
-from connector_stripe import stripe
 from connector_stripe._config import StripeConfig
-from connector_stripe.source import StripeSource
+from connector_stripe.envelope import stripe_message
+from connector_stripe.settings import StripeSource
 from connector_stripe.testing import (
     CONNECTED_ACCOUNT,
     EMBEDDED,
@@ -24,13 +24,12 @@ from connector_stripe.testing import (
 )
 from headwater import ManualClock, ResumePoint, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
-from headwater.emulator import StatusFailure, TimeoutFailure
+from headwater.emulator import StatusFailure
 from headwater.errors import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
     PermissionDeniedError,
-    ServerError,
     classify,
 )
 
@@ -50,7 +49,9 @@ def config(**raw: str) -> StripeConfig:
 def read(api, schema, clock=None, cfg=None, **inputs):
     clock = clock or ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
-    response = stripe.response(cfg or config(), SourceInputs(schema_name=schema, **inputs), runtime)
+    response = SOURCE.source_for_pipeline(
+        cfg or config(), SourceInputs(schema_name=schema, **inputs), runtime
+    )
     return [row for page in response.items() if isinstance(page, list) for row in page]
 
 
@@ -294,14 +295,16 @@ def test_subscription_items_of_canceled_subscriptions_are_read_too():
 def test_a_nested_read_resumes_with_the_next_page_of_parents():
     api = StripeApi()
     runtime = kit.runtime(api)
-    response = stripe.response(config(), SourceInputs(schema_name="invoice_lines"), runtime)
+    response = SOURCE.source_for_pipeline(
+        config(), SourceInputs(schema_name="invoice_lines"), runtime
+    )
     items = iter(response.items())
     first = next(items)
     point = next(items)
     assert isinstance(point, ResumePoint)
     requests = len(api.requests)
 
-    resumed = stripe.response(
+    resumed = SOURCE.source_for_pipeline(
         config(), SourceInputs(schema_name="invoice_lines", resume_state=point.state), runtime
     )
     rest = [row for page in resumed.items() if isinstance(page, list) for row in page]
@@ -396,23 +399,6 @@ def test_rate_limits_are_waited_out(failure, waited):
         assert clock.slept == [waited]
 
 
-def test_server_errors_and_timeouts_are_retried():
-    api = StripeApi()
-    api.inject(StatusFailure(status=500, json=error_body("Sorry", type_="api_error")))
-    api.inject(TimeoutFailure())
-
-    assert len(read(api, "products")) == 102
-
-
-def test_a_lasting_server_error_fails_with_its_status_and_no_rule():
-    api = StripeApi()
-    api.inject(StatusFailure(status=503), times=100)
-
-    with pytest.raises(ServerError, match="503") as caught:
-        read(api, "products")
-    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
-
-
 @pytest.mark.parametrize(
     ("body", "said"),
     [
@@ -430,7 +416,7 @@ def test_a_lasting_server_error_fails_with_its_status_and_no_rule():
     ],
 )
 def test_stripes_error_envelope_is_read_even_when_cut_off(body, said):
-    assert stripe.stripe_message(body) == said
+    assert stripe_message(body) == said
 
 
 def test_rows_carry_their_creation_instant_as_a_datetime_for_partitioning():

@@ -9,9 +9,8 @@ import httpx
 import pytest
 from deltalake import DeltaTable
 
-from connector_stripe import stripe
 from connector_stripe._config import StripeConfig
-from connector_stripe.source import StripeSource
+from connector_stripe.settings import StripeSource
 from connector_stripe.testing import RESTRICTED_KEY, SECRET_KEY, StripeApi, kit
 from headwater import ManualClock, SourceInputs
 from headwater.config import SchemaChoice, UserConfig
@@ -176,7 +175,7 @@ def test_an_interrupted_feed_is_read_again_from_the_watermark_not_below_its_earl
         db_incremental_field_earliest_value=start + 15,
     )
     clock = ManualClock(NOW + dt.timedelta(minutes=5))
-    response = stripe.response(
+    response = SOURCE.source_for_pipeline(
         StripeConfig(secret_key=_secret(SECRET_KEY)), inputs, kit.runtime(api, clock=clock)
     )
 
@@ -195,7 +194,7 @@ def test_a_restricted_key_without_read_on_events_fails_with_the_permission_rule(
         incremental_field_type="timestamp",
         db_incremental_field_last_value=int(NOW.timestamp()),
     )
-    response = stripe.response(
+    response = SOURCE.source_for_pipeline(
         StripeConfig(secret_key=_secret(RESTRICTED_KEY)), inputs, kit.runtime(api, clock=clock)
     )
 

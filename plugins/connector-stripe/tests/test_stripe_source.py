@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector_stripe._config import StripeConfig
-from connector_stripe.source import StripeSource
+from connector_stripe.settings import StripeSource
 from connector_stripe.testing import CONNECTED_ACCOUNT, RESTRICTED_KEY, SECRET_KEY, StripeApi, kit
 from headwater import Runtime, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config

@@ -9,17 +9,16 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from connector_typeform import typeform
 from connector_typeform._config import TypeformConfig
-from connector_typeform.source import TypeformSource
+from connector_typeform.form_fields import form_field_rows
+from connector_typeform.settings import TypeformSource
 from connector_typeform.testing import BUSY_FORM, TOKEN, UNDATED_FORM, TypeformApi, forbidden, kit
 from headwater import ManualClock, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config
-from headwater.emulator import StatusFailure, TimeoutFailure
+from headwater.emulator import StatusFailure
 from headwater.errors import (
     AuthenticationError,
     PermissionDeniedError,
-    ServerError,
     classify,
 )
 from headwater.rest import RestClient
@@ -39,7 +38,7 @@ def config(**overrides):
 def read(api, schema, clock=None, cfg=None, **inputs):
     clock = clock or ManualClock()
     runtime = kit.runtime(api, clock=clock, sleep=clock.sleep)
-    response = typeform.response(
+    response = SOURCE.source_for_pipeline(
         cfg or config(), SourceInputs(schema_name=schema, **inputs), runtime
     )
     return [row for page in response.items() for row in page]
@@ -148,7 +147,7 @@ def test_many_forms_are_read_concurrently():
 
     clock = ManualClock()
     runtime = kit.runtime(slow, clock=clock, sleep=clock.sleep)
-    response = typeform.response(config(), SourceInputs(schema_name="responses"), runtime)
+    response = SOURCE.source_for_pipeline(config(), SourceInputs(schema_name="responses"), runtime)
     rows = [row for page in response.items() for row in page]
 
     assert len(rows) == len(api.store.rows("responses"))
@@ -330,29 +329,12 @@ def test_a_rate_limit_is_waited_out():
     assert clock.slept == [3.0]
 
 
-def test_server_errors_and_timeouts_are_retried():
-    api = TypeformApi()
-    api.inject(StatusFailure(status=502))
-    api.inject(TimeoutFailure())
-
-    assert len(read(api, "forms")) == 205
-
-
-def test_a_lasting_server_error_fails_with_its_status():
-    api = TypeformApi()
-    api.inject(StatusFailure(status=503), times=100)
-
-    with pytest.raises(ServerError, match="503") as caught:
-        read(api, "forms")
-    assert classify(caught.value, SOURCE.get_non_retryable_errors()) is None
-
-
 # --- form_fields: the questions, from each form's definition (issue 16, item 5) ---------------
 
 
 def test_the_forms_list_has_no_questions_and_the_form_itself_has():
     api = TypeformApi(forms=3)
-    with RestClient(typeform.client_config(config()), kit.runtime(api)) as client:
+    with RestClient(SOURCE.client_config(config()), kit.runtime(api)) as client:
         listed = client.get_json("/forms")["items"]
         whole = client.get_json(f"/forms/{listed[0]['id']}")
 
@@ -421,7 +403,7 @@ def test_a_form_deleted_before_its_definition_is_read_is_skipped():
 
 @pytest.mark.parametrize("form", [{"id": "x"}, {"id": "x", "fields": None}, {"fields": [7]}])
 def test_a_form_without_questions_has_no_rows(form):
-    assert typeform.form_field_rows(form) == []
+    assert form_field_rows(form) == []
 
 
 # --- forms without created_at (issue 16, item 5) -----------------------------------------------
@@ -435,5 +417,7 @@ def test_a_form_listed_without_created_at_is_read_and_not_a_partition_key():
     undated = [row for row in rows if "created_at" not in row]
     assert UNDATED_FORM in {row["id"] for row in undated}
     assert len(rows) == 60
-    response = typeform.response(config(), SourceInputs(schema_name="forms"), kit.runtime(api))
+    response = SOURCE.source_for_pipeline(
+        config(), SourceInputs(schema_name="forms"), kit.runtime(api)
+    )
     assert response.partition_keys is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector_typeform._config import TypeformConfig
-from connector_typeform.source import TypeformSource
+from connector_typeform.settings import TypeformSource
 from connector_typeform.testing import TOKEN, TypeformApi, forbidden, kit
 from headwater import Runtime, Secret, SourceInputs
 from headwater.config import BUILTIN_RESOLVERS, structure_source_config

@@ -1,6 +1,6 @@
 """Where a connector's generated config module lives, and loading or checking it.
 
-The module sits next to the source: for ``load="connector_github.source:GithubSource"`` it is
+The module sits next to the source: for ``load="connector_github.settings:GithubSource"`` it is
 ``connector_github._config``. Locating it uses :func:`importlib.util.find_spec` on the
 package, so checking a connector never imports its source module (or its dependencies).
 

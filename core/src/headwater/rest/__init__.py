@@ -1,14 +1,16 @@
 """The shared REST machinery: declare endpoints, and read them safely and fast.
 
-A connector declares its API once (:class:`ClientConfig`: base URL, auth, headers) and each
+A connector declares its API once (:class:`ClientConfig`: base URL, headers, retries) and each
 endpoint as data (:class:`Endpoint`: path, selector, paginator, page size, keys, incremental
 parameters; :class:`DependentEndpoint` for fan-out), and its source as a :class:`RestSource`
-over that catalog. :func:`endpoint_response` and
-:func:`dependent_response` turn them into the :class:`~headwater.SourceResponse` the host
-reads. Underneath, :class:`RestClient` sends every request through the
-:class:`~headwater.Runtime`, signs only requests to the configured origin, retries what is
-transient (with stamina) and raises the typed errors of :mod:`headwater.errors`. How-to and
-examples: ``docs/rest.md``.
+over that catalog: which config fields sign requests (:class:`AuthFrom`), choose the host
+(:class:`BaseUrlFrom`) and fill paths (:class:`PathValues`), and how credentials are checked
+(:class:`CredentialCheck`).
+:func:`endpoint_response` and :func:`dependent_response` turn them into the
+:class:`~headwater.SourceResponse` the host reads. Underneath, :class:`RestClient` sends
+every request through the :class:`~headwater.Runtime`, signs only requests to the configured
+origin, retries what is transient (with stamina) and raises the typed errors of
+:mod:`headwater.errors`. How-to and examples: ``docs/rest.md``.
 
 Importing this package imports httpx, orjson and stamina; importing :mod:`headwater` alone
 does not import this package.
@@ -21,12 +23,15 @@ from __future__ import annotations
 from headwater.rest.auth import (
     ApiKeyAuth,
     Auth,
+    AuthFrom,
     BasicAuth,
     BearerAuth,
     Signer,
     SigningContext,
     TokenRequester,
 )
+from headwater.rest.base_url import BaseUrlFrom
+from headwater.rest.check import CredentialCheck
 from headwater.rest.client import ApiResponse, ClientConfig, RestClient
 from headwater.rest.endpoint import Endpoint, ParamValue, RowNormalizer
 from headwater.rest.fanout import (
@@ -67,24 +72,28 @@ from headwater.rest.params import (
     incremental_bounds,
     incremental_params,
 )
+from headwater.rest.path_values import PathValues
 from headwater.rest.paths import encode_segment, fill_path
 from headwater.rest.query import QueryTemplate, with_params
 from headwater.rest.reader import HTTP_PAGE, PageReader, select_rows
 from headwater.rest.resource import dependent_response, endpoint_response, response_for
 from headwater.rest.retry import RetryPolicy, parse_retry_after
 from headwater.rest.selectors import Selector, SelectorError
-from headwater.rest.source import CatalogEntry, RestSource
+from headwater.rest.source import CatalogEntry, FanOut, RestSource
 from headwater.rest.workers import DEFAULT_MAX_WORKERS, parallel_chain
 
 __all__ = [
     "ApiKeyAuth",
     "ApiResponse",
     "Auth",
+    "AuthFrom",
+    "BaseUrlFrom",
     "BasicAuth",
     "BearerAuth",
     "Bounds",
     "CatalogEntry",
     "ClientConfig",
+    "CredentialCheck",
     "CursorPaginator",
     "DEFAULT_MAX_WORKERS",
     "DependentEndpoint",
@@ -92,6 +101,7 @@ __all__ = [
     "EndpointOverrides",
     "EpochMilliseconds",
     "EpochSeconds",
+    "FanOut",
     "ForeignLinks",
     "HTTP_PAGE",
     "HasMorePaginator",
@@ -112,6 +122,7 @@ __all__ = [
     "Paginator",
     "ParamValue",
     "ParentErrorPolicy",
+    "PathValues",
     "QueryTemplate",
     "RestClient",
     "RestSource",

@@ -1,5 +1,9 @@
 """How a request proves who sends it: bearer tokens, API keys, HTTP basic.
 
+A connector declares its auth by the config fields that hold the credentials
+(``BearerAuth.from_config("token")``, an :class:`AuthFrom`); the source builds the auth from
+each config.
+
 An :class:`Auth` is a declaration (frozen, safe to share and to print). The client turns it
 into a :class:`Signer` once, and the signer adds the credentials to each request that goes to
 the configured origin; requests elsewhere are never signed. Static credentials are their own
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiKeyAuth",
     "Auth",
+    "AuthFrom",
     "BasicAuth",
     "BearerAuth",
     "Signer",
@@ -99,6 +104,41 @@ class Auth(abc.ABC):
         """The signer for one client. Called once per client, before its first request."""
 
 
+def _names(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
+def _options(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
+
+
+@attrs.frozen(kw_only=True)
+class AuthFrom:
+    """An :class:`Auth` declared by the config fields that hold its credentials.
+
+    A connector's source says *which* fields carry the secret, and the host builds the auth
+    for each config: ``BearerAuth.from_config("token")`` is
+    ``BearerAuth(token=config.token)``. ``fields`` maps each argument of ``kind`` to the
+    config field holding it; ``options`` are the fixed arguments (a header name, a prefix).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: Callable[..., Auth]
+    fields: Mapping[str, str] = attrs.field(converter=_names)
+    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_options)
+
+    @property
+    def config_fields(self) -> frozenset[str]:
+        """The names of the config fields this auth reads."""
+        return frozenset(self.fields.values())
+
+    def build(self, config: object) -> Auth:
+        """The auth for ``config``: each argument read from its config field."""
+        values = {argument: getattr(config, field) for argument, field in self.fields.items()}
+        return self.kind(**values, **self.options)
+
+
 class _StaticAuth(Auth, Signer):
     """Credentials that never change: the declaration signs requests itself."""
 
@@ -115,6 +155,14 @@ class BearerAuth(_StaticAuth):
 
     token: Secret
     scheme: str = "Bearer"
+
+    @classmethod
+    def from_config(cls, token: str, *, scheme: str = "Bearer") -> AuthFrom:
+        """The bearer token held by config field ``token``.
+
+        .. versionadded:: 0.2
+        """
+        return AuthFrom(kind=cls, fields={"token": token}, options={"scheme": scheme})
 
     def sign(self, request: httpx.Request) -> None:
         request.headers["Authorization"] = f"{self.scheme} {self.token.reveal()}"
@@ -139,6 +187,26 @@ class ApiKeyAuth(_StaticAuth):
     name: str
     location: Literal["header", "query"] = "header"
     prefix: str = ""
+
+    @classmethod
+    def from_config(
+        cls,
+        key: str,
+        *,
+        name: str,
+        location: Literal["header", "query"] = "header",
+        prefix: str = "",
+    ) -> AuthFrom:
+        """The API key held by config field ``key``, sent as ``name`` in the header or query.
+
+        The options are checked here, when the connector is declared, not at the first sync.
+
+        .. versionadded:: 0.2
+        """
+        # Built once with an empty key: raises ValueError for options that cannot work.
+        cls(key=Secret(""), name=name, location=location, prefix=prefix)
+        options = {"name": name, "location": location, "prefix": prefix}
+        return AuthFrom(kind=cls, fields={"key": key}, options=options)
 
     def __attrs_post_init__(self) -> None:
         if self.location not in ("header", "query"):
@@ -177,6 +245,19 @@ class BasicAuth(_StaticAuth):
 
     username: str | Secret
     password: Secret = attrs.field(factory=_empty_secret)
+
+    @classmethod
+    def from_config(cls, username: str, password: str | None = None) -> AuthFrom:
+        """HTTP basic credentials from config fields ``username`` and ``password``.
+
+        Without ``password``, the password is empty (an API key sent as the user name).
+
+        .. versionadded:: 0.2
+        """
+        fields = {"username": username}
+        if password is not None:
+            fields["password"] = password
+        return AuthFrom(kind=cls, fields=fields)
 
     def sign(self, request: httpx.Request) -> None:
         request.headers["Authorization"] = basic_authorization(self.username, self.password)

@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 
 from headwater.config import render_config_module
-from headwater.scaffold import templates
+from headwater.scaffold import layout
 from headwater.sources import SourceSpec
 
 __all__ = ["ConnectorNames", "scaffold_connector"]
@@ -20,8 +20,6 @@ __all__ = ["ConnectorNames", "scaffold_connector"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Longer names make generated lines longer than the workspace's 100 columns.
 _MAX_LENGTH = 32
-# Module names of the package itself: a connector named like one would overwrite it.
-_RESERVED = frozenset({"source", "settings", "testing", "_config", "tests"})
 
 
 @attrs.frozen(kw_only=True)
@@ -48,11 +46,6 @@ class ConnectorNames:
                 f"connector name {self.name!r} is longer than {_MAX_LENGTH} characters;"
                 " choose a shorter one"
             )
-        if self.name in _RESERVED:
-            raise ValueError(
-                f"connector name {self.name!r} would collide with the package's own module"
-                f" {self.name}.py; choose another"
-            )
 
     @property
     def distribution(self) -> str:
@@ -76,7 +69,7 @@ class ConnectorNames:
             source_type=self.name,
             contract_major=1,
             label=self.label,
-            load=f"{self.package}.source:{self.camel}Source",
+            load=f"{self.package}.settings:{self.camel}Source",
             kit=f"{self.package}.testing:kit",
         )
 
@@ -104,15 +97,15 @@ def scaffold_connector(name: str, directory: Path) -> list[Path]:
         raise FileExistsError(f"{directory} already exists and is not empty; choose another")
     values = names.substitutions()
     written = []
-    for relative, template in templates.FILES.items():
+    for relative, name in layout.FILES.items():
         path = directory / string.Template(relative).substitute(values)
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = string.Template(template).substitute(values)
+        text = string.Template(layout.template(name)).substitute(values)
         path.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
     config = directory / "src" / names.package / "_config.py"
     config.write_text(
-        render_config_module(names.spec(), templates.source_config(names.label)),
+        render_config_module(names.spec(), layout.source_config(names.label)),
         encoding="utf-8",
         newline="\n",
     )

@@ -49,7 +49,7 @@ class SourceSpec:
     """What a connector registers through the ``register_sources`` hook.
 
     Listing connectors reads specs only. ``load`` and ``kit`` are import paths
-    (``"connector_github.source:GithubSource"``) resolved on first use, so listing never
+    (``"connector_github.settings:GithubSource"``) resolved on first use, so listing never
     imports a connector's code or its dependencies.
     """
 

@@ -1,21 +1,33 @@
-"""The endpoint catalog: every endpoint of the GitHub REST API this connector reads, as data.
+"""The GitHub source as data: its form, client, credential check and endpoint catalog.
 
 Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
-in api_inventory.md; keep the two in step.
+in api_inventory.md; keep the two in step. Requests, retries, pagination and fan-out are the
+shared machinery's (headwater.rest). The pull requests' incremental read, which the API
+cannot filter, stops at the watermark through the reader (``IncrementalParams(in_request=
+False)`` below).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from headwater import ErrorKind, ErrorRule, IncrementalField
+from connector_github import SPEC
+from connector_github._config import GithubConfig
+from headwater import ErrorKind, ErrorRule, IncrementalField, SecretField, TextField
+from headwater.errors import ConfigError, ConfigProblem
 from headwater.rest import (
+    BearerAuth,
     ClientConfig,
+    CredentialCheck,
     DependentEndpoint,
     Endpoint,
+    FanOut,
     IncrementalParams,
     LinkHeaderPaginator,
     ParentErrorPolicy,
+    PathValues,
+    RestSource,
     RetryPolicy,
 )
 
@@ -26,6 +38,7 @@ __all__ = [
     "COMMITS",
     "ENDPOINTS",
     "ISSUES",
+    "GithubSource",
     "LABEL",
     "NON_RETRYABLE_ERRORS",
     "PULL_REQUESTS",
@@ -35,6 +48,7 @@ __all__ = [
     "REVIEWS_OF_PULL_REQUESTS",
     "STARGAZERS",
     "WORKFLOW_RUNS",
+    "repository",
 ]
 
 BASE_URL = "https://api.github.com"
@@ -43,7 +57,7 @@ BASE_URL = "https://api.github.com"
 # characters); a repository name is letters, digits, `.`, `-` and `_`.
 REPOSITORY_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}"
 API_VERSION = "2022-11-28"
-LABEL = "GitHub"
+LABEL = SPEC.label
 
 CLIENT = ClientConfig(
     base_url=BASE_URL,
@@ -233,7 +247,7 @@ def _needs(permission: str, scope: str) -> str:
 # retry-after, or "rate limit" in the message). The permission rules name the permission the
 # endpoint's documentation requires; the first match wins, so the generic one comes last.
 NON_RETRYABLE_ERRORS = (
-    # Raised by github.repository() before any request (the form cannot check a pattern yet).
+    # Raised by repository() before any request (the form cannot check a pattern yet).
     ErrorRule(
         text="expected owner/repo",
         message="Set `repository` to owner/repo, as in the repository's URL on github.com",
@@ -256,3 +270,81 @@ NON_RETRYABLE_ERRORS = (
         " access",
     ),
 )
+
+
+# The form checks REPOSITORY_PATTERN when a config file is loaded; this check covers configs
+# built in code, before any request, so a typo fails clearly.
+_REPOSITORY = re.compile(f"^{REPOSITORY_PATTERN}$")
+
+
+def repository(config: GithubConfig) -> dict[str, str]:
+    """The path values of the configured ``owner/repo``: ``{"owner": ..., "repo": ...}``.
+
+    :raises ConfigError: at ``$.repository`` when it is not of that form.
+    """
+    value = config.repository.strip()
+    if not _REPOSITORY.match(value) or value.endswith(("/.", "/..")):
+        raise ConfigError(
+            [ConfigProblem(path="$.repository", message="expected owner/repo, like octo-org/app")],
+            context=f"invalid {LABEL} configuration",
+        )
+    owner, repo = value.split("/", 1)
+    return {"owner": owner, "repo": repo}
+
+
+class GithubSource(RestSource[GithubConfig]):
+    """Reads one repository."""
+
+    spec = SPEC
+    caption = (
+        "Issues, pull requests and their reviews, commits, stargazers, releases and workflow"
+        " runs of one GitHub repository."
+    )
+    category = "Engineering"
+    docs_url = "https://docs.github.com/en/rest?apiVersion=2022-11-28"
+    # After changing the fields, regenerate _config.py (`headwater generate github`).
+    fields = (
+        TextField(
+            name="repository",
+            label="Repository",
+            caption="owner/repo, as in the repository's URL on github.com.",
+            placeholder="octo-org/octo-repo",
+            pattern=REPOSITORY_PATTERN,
+            pattern_hint="owner/repo, like octo-org/octo-repo",
+        ),
+        SecretField(
+            name="token",
+            label="Personal access token",
+            caption=(
+                "A fine-grained token with read access to the repository's Metadata,"
+                " Contents, Issues, Pull requests and Actions (or a classic token with"
+                " the repo scope for a private repository)."
+            ),
+        ),
+    )
+    client = CLIENT
+    auth = BearerAuth.from_config("token")
+    path_values = PathValues(derive=repository)
+    # Reading the repository itself needs the token and access to the repository.
+    credential_check = CredentialCheck(
+        path=_REPO,
+        messages={
+            ErrorKind.AUTHENTICATION: "{label} rejected the token (Bad credentials): create a"
+            " new personal access token and update the config",
+            ErrorKind.PERMISSION: "The {label} token may not read {repository}: give a"
+            " fine-grained token read access to the repository's Metadata, or a classic"
+            " token the repo scope",
+            ErrorKind.NOT_FOUND: "{label} shows no repository {repository!r} to this token:"
+            " check the name, and that the token has access to it (private repositories"
+            " answer 404)",
+        },
+    )
+    endpoints = ENDPOINTS
+    fanouts = (
+        FanOut(
+            parent=PULL_REQUEST_PARENTS,
+            child=PULL_REQUEST_REVIEWS,
+            dependent=REVIEWS_OF_PULL_REQUESTS,
+        ),
+    )
+    non_retryable_errors = NON_RETRYABLE_ERRORS

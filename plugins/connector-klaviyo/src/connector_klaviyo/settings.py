@@ -1,7 +1,8 @@
-"""The endpoint catalog: every endpoint of the Klaviyo API this connector reads, as data.
+"""The Klaviyo source as data: its form, client, credential check and endpoint catalog.
 
 Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
-in api_inventory.md; keep the two in step.
+in api_inventory.md; keep the two in step. Requests, retries, pagination and fan-out are the
+shared machinery's (headwater.rest).
 """
 
 from __future__ import annotations
@@ -11,15 +12,21 @@ from typing import Any
 
 import attrs
 
-from headwater import ErrorKind, ErrorRule, IncrementalField
+from connector_klaviyo import SPEC
+from connector_klaviyo._config import KlaviyoConfig
+from headwater import ErrorKind, ErrorRule, IncrementalField, SecretField
 from headwater.rest import (
+    ApiKeyAuth,
     ClientConfig,
+    CredentialCheck,
     DependentEndpoint,
     Endpoint,
+    FanOut,
     IncrementalParams,
     Iso8601,
     NextUrlPaginator,
     ParentErrorPolicy,
+    RestSource,
 )
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "REVISION",
     "SMS_CAMPAIGNS",
     "GreaterThan",
+    "KlaviyoSource",
     "flatten",
 ]
 
@@ -49,7 +57,7 @@ BASE_URL = "https://a.klaviyo.com"
 # filters and page sizes below are those of this revision, the latest stable one when the
 # connector was last checked against Klaviyo's reference (api_inventory.md, December 2026).
 REVISION = "2026-10-15"
-LABEL = "Klaviyo"
+LABEL = SPEC.label
 
 CLIENT = ClientConfig(
     base_url=BASE_URL,
@@ -291,3 +299,46 @@ NON_RETRYABLE_ERRORS = (
         message=f"{LABEL} no longer accepts API revision {REVISION}: upgrade connector-klaviyo",
     ),
 )
+
+
+class KlaviyoSource(RestSource[KlaviyoConfig]):
+    """Reads one Klaviyo account through its private API key."""
+
+    spec = SPEC
+    caption = (
+        "Profiles, events, email and SMS campaigns, flows, lists and their members, and"
+        " metrics of one Klaviyo account."
+    )
+    category = "Marketing"
+    docs_url = "https://developers.klaviyo.com/en/reference/api_overview"
+    # After changing the fields, regenerate _config.py (`headwater generate klaviyo`).
+    fields = (
+        SecretField(
+            name="private_api_key",
+            label="Private API key",
+            caption=(
+                "A private key (pk_...) from Settings > API keys, with read access"
+                " (a read-only key is enough)."
+            ),
+        ),
+    )
+    client = CLIENT
+    # Authorization: Klaviyo-API-Key <key>
+    auth = ApiKeyAuth.from_config(
+        "private_api_key", name="Authorization", prefix="Klaviyo-API-Key "
+    )
+    # Get Accounts is the endpoint Klaviyo documents for checking that a private key works
+    # (scope accounts:read; a read-only key has every read scope).
+    credential_check = CredentialCheck(
+        path="/api/accounts",
+        messages={
+            ErrorKind.AUTHENTICATION: "{label} rejected the private API key: create a new one"
+            " under Settings > API keys and update the config",
+            ErrorKind.PERMISSION: "The {label} private API key may not read the account: give"
+            " it read access (at least the 'accounts:read' scope) under Settings > API keys",
+            ErrorKind.BAD_REQUEST: "{label} refused the request: {error}",
+        },
+    )
+    endpoints = ENDPOINTS
+    fanouts = (FanOut(parent=LIST_PARENTS, child=LIST_PROFILES, dependent=PROFILES_OF_LISTS),)
+    non_retryable_errors = NON_RETRYABLE_ERRORS

@@ -1,22 +1,48 @@
-"""The endpoint catalog: every endpoint of the Sentry web API this connector reads, as data.
+"""The Sentry source as data: its form, client, credential check and endpoint catalog.
 
 Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
-in api_inventory.md; keep the two in step.
+in api_inventory.md; keep the two in step. Requests, retries, pagination and fan-out are the
+shared machinery's (headwater.rest). Three tables need code of their own: ``issues`` and
+``project_events`` send their time window as a pair (windows.py), and ``issue_tag_values``
+is a two-level fan-out (tag_values.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
-from headwater import ErrorKind, ErrorRule, IncrementalField
+from connector_sentry import SPEC, windows
+from connector_sentry._config import SentryConfig
+from headwater import (
+    ErrorKind,
+    ErrorRule,
+    IncrementalField,
+    SecretField,
+    SelectField,
+    SelectOption,
+    TextField,
+)
+from headwater.errors import ConfigError, ConfigProblem
 from headwater.rest import (
+    BaseUrlFrom,
+    BearerAuth,
     ClientConfig,
+    CredentialCheck,
     DependentEndpoint,
     Endpoint,
+    FanOut,
     IncrementalParams,
     LinkHeaderPaginator,
     ParentErrorPolicy,
+    PathValues,
+    RestSource,
+    dependent_response,
+    endpoint_response,
 )
+
+if TYPE_CHECKING:
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = [
     "CLIENT",
@@ -39,10 +65,12 @@ __all__ = [
     "REGIONS",
     "TAG_ERRORS",
     "SENTRY_LINKS",
+    "SentrySource",
     "base_url",
+    "organization",
 ]
 
-LABEL = "Sentry"
+LABEL = SPEC.label
 
 # The API hosts Sentry documents (https://docs.sentry.io/api/): sentry.io, and the region
 # domains of the two data storage locations. An organization stored in the EU is reached
@@ -102,7 +130,7 @@ ISSUES = Endpoint(
     # An empty `query` lifts the default `is:unresolved` filter; `sort=date` orders by last
     # seen, newest first, and no sort ascends, hence desc. `start`/`end` are the documented
     # time window (ISO 8601): an issue comes when it had events in the window, so its
-    # lastSeen is at or after `start`. sentry.py drops rows above `end` on a resumed read.
+    # lastSeen is at or after `start`. windows.py drops rows above `end` on a resumed read.
     params={"query": "", "sort": "date"},
     **_PAGES,
     incremental=IncrementalParams(start_param="start", end_param="end"),
@@ -122,7 +150,7 @@ PROJECT_EVENTS = Endpoint(
     primary_keys=("project_id", "id"),
     # `start`/`end` bound the events' time (ISO 8601); `start` gets the configured start
     # date, `end` now: Sentry takes the window only as a pair (`start` alone is a 400), and
-    # sentry.py asks from the epoch when there is no start date. The docs do not state the
+    # windows.py asks from the epoch when there is no start date. The docs do not state the
     # order; the API answers newest first, hence desc.
     # Not offered as incremental: rows of many projects interleave, so neither a watermark
     # nor the earliest value of an interrupted read is one position in the whole read (the
@@ -174,7 +202,7 @@ ISSUE_HASHES = Endpoint(
     # No creation datetime on a hash: not partitioned.
 )
 
-# Two levels: issues -> their tag keys -> each key's values (sentry.py: tag_values).
+# Two levels: issues -> their tag keys -> each key's values (tag_values.py).
 # The list of an issue's tag keys is NOT in Sentry's public API reference (only one key's
 # details, `.../tags/{key}/`, and its values are): it may change or go away. A 404 from it for
 # an issue that "Retrieve an Issue" (ISSUE_DETAIL, documented) still finds means the list is
@@ -242,3 +270,114 @@ NON_RETRYABLE_ERRORS = (
         message=f"{LABEL} sent a link to another host; check `region`",
     ),
 )
+
+
+# Sentry's slugs are lower-case letters, digits, `-` and `_` (documented for projects; the
+# organization slug follows the same rule). Checked before any request.
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+
+
+def organization(config: SentryConfig) -> dict[str, str]:
+    """The path value of the configured organization slug: ``{"organization": ...}``.
+
+    :raises ConfigError: at ``$.organization`` when it is not a slug.
+    """
+    value = config.organization.strip()
+    if not _SLUG.match(value):
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    path="$.organization",
+                    message="expected the organization's slug, like acme-inc",
+                )
+            ],
+            context=f"invalid {LABEL} configuration",
+        )
+    return {"organization": value}
+
+
+class SentrySource(RestSource[SentryConfig]):
+    """Reads one organization."""
+
+    spec = SPEC
+    caption = (
+        "Projects, issues, their events, grouping hashes and tag values, and every project's"
+        " error events, of one Sentry organization."
+    )
+    category = "Engineering"
+    docs_url = "https://docs.sentry.io/api/"
+    # After changing the fields, regenerate _config.py (`headwater generate sentry`).
+    fields = (
+        TextField(
+            name="organization",
+            label="Organization",
+            caption="The organization's slug, as in https://sentry.io/organizations/<slug>/.",
+            placeholder="acme-inc",
+        ),
+        SelectField(
+            name="region",
+            label="Region",
+            caption="The API host of the organization's data storage location.",
+            default=DEFAULT_REGION,
+            options=[SelectOption(value=host, label=label) for host, label in REGIONS.items()],
+        ),
+        SecretField(
+            name="auth_token",
+            label="Auth token",
+            caption=(
+                "An organization or personal auth token with the org:read,"
+                " project:read and event:read scopes."
+            ),
+        ),
+    )
+    client = CLIENT
+    base_url = BaseUrlFrom(field="region", urls={host: base_url(host) for host in REGIONS})
+    auth = BearerAuth.from_config("auth_token")
+    path_values = PathValues(derive=organization)
+    # Reading the organization itself needs the token and membership.
+    credential_check = CredentialCheck(
+        path=f"{_ORG}/",
+        messages={
+            ErrorKind.AUTHENTICATION: "{label} rejected the auth token: create a new one under"
+            " Settings > Auth Tokens and update the config",
+            ErrorKind.PERMISSION: "The {label} auth token may not read organization"
+            " {organization!r}: give it the org:read scope (and project:read, event:read to"
+            " import)",
+            ErrorKind.NOT_FOUND: "{label} shows no organization {organization!r} on {region}:"
+            " check the slug and the region (an EU organization is on de.sentry.io)",
+        },
+    )
+    endpoints = ENDPOINTS
+    fanouts = (
+        FanOut(parent=ISSUE_PARENTS, child=ISSUE_EVENTS, dependent=CHILDREN_OF_ISSUES),
+        FanOut(parent=ISSUE_PARENTS, child=ISSUE_HASHES, dependent=CHILDREN_OF_ISSUES),
+    )
+    non_retryable_errors = NON_RETRYABLE_ERRORS
+
+    def source_for_pipeline(
+        self, config: SentryConfig, inputs: SourceInputs, runtime: Runtime
+    ) -> SourceResponse:
+        name = inputs.schema_name
+        if name == ISSUE_TAG_VALUES.name:
+            # Imported here: tag_values reads this module's declarations.
+            from connector_sentry.tag_values import tag_values_response
+
+            org = self.config_path_values(config)["organization"]
+            return tag_values_response(self.client_config(config), org, inputs, runtime)
+        if name == PROJECT_EVENTS.name:
+            values = self.config_path_values(config)
+            return dependent_response(
+                self.client_config(config),
+                PROJECTS.evolve(path_values=values),
+                # Not incremental: every read is the window from the start date, by design.
+                windows.window(
+                    self.endpoint(name, config), inputs.start_date or windows.EPOCH, runtime
+                ),
+                EVENTS_OF_PROJECTS,
+                inputs,
+                runtime,
+            )
+        if name == ISSUES.name:
+            chosen, inputs = windows.issues_read(self.endpoint(name, config), inputs, runtime)
+            return endpoint_response(self.client_config(config), chosen, inputs, runtime)
+        return super().source_for_pipeline(config, inputs, runtime)

@@ -1,25 +1,42 @@
-"""The endpoint catalog: every list of the Stripe API this connector reads, as data.
+"""The Stripe source as data: its form, client, credential check and endpoint catalog.
 
 Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
-in api_inventory.md; keep the two in step.
+in api_inventory.md; keep the two in step. Requests, retries and pagination are the shared
+machinery's (headwater.rest). What the API needs real code for has a module of its own: the
+change feed (changes.py: the Events API as the incremental read of objects that change),
+nested lists (nested.py: an object's embedded sub-list as a table) and the error envelope
+(envelope.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connector_stripe.changes import CHANGED_FIELD, ChangeFeed
-from connector_stripe.nested import NestedList
-from headwater import ErrorKind, ErrorRule, IncrementalField, SyncMode
+import attrs
+
+from connector_stripe import SPEC
+from connector_stripe._config import StripeConfig
+from connector_stripe.changes import CHANGED_FIELD, ChangeFeed, changes_response, stamped
+from connector_stripe.envelope import stripe_message
+from connector_stripe.nested import NestedList, nested_response
+from headwater import ErrorKind, ErrorRule, IncrementalField, SecretField, SyncMode, TextField
+from headwater.errors import ConfigError, ConfigProblem
 from headwater.rest import (
+    BasicAuth,
     ClientConfig,
+    CredentialCheck,
     DependentEndpoint,
     Endpoint,
     EpochSeconds,
     HasMorePaginator,
     IncrementalParams,
+    RestSource,
+    endpoint_response,
 )
+
+if TYPE_CHECKING:
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = [
     "BALANCE_TRANSACTIONS",
@@ -41,14 +58,17 @@ __all__ = [
     "REFUNDS",
     "SUBSCRIPTIONS",
     "SUBSCRIPTION_ITEMS",
+    "StripeSource",
+    "secret_key_problem",
 ]
 
 BASE_URL = "https://api.stripe.com"
-LABEL = "Stripe"
+LABEL = SPEC.label
 
 # No Stripe-Version header: rows take the account's default API version, as the account's
 # own dashboard and webhooks do (see api_inventory.md, "API version").
-CLIENT = ClientConfig(base_url=BASE_URL)
+# Stripe's error envelope is read into every permanent failure's message (envelope.py).
+CLIENT = ClientConfig(base_url=BASE_URL, error_message=stripe_message)
 
 CREATED = IncrementalField(field="created", label="Created", type="timestamp")
 # The change feed's watermark (changes.py): Unix seconds of the last change read.
@@ -261,7 +281,7 @@ ENDPOINTS = {
 
 # Rules match on the typed error first (status kind), so the connected-account rule, which
 # narrows a 403 by Stripe's wording, comes before the generic permission rule. Stripe's own
-# `error.message` is in the error itself (stripe.py puts it there); these say what to do.
+# `error.message` is in the error itself (envelope.py puts it there); these say what to do.
 NON_RETRYABLE_ERRORS = (
     ErrorRule(
         text="expected a secret key",
@@ -294,3 +314,116 @@ NON_RETRYABLE_ERRORS = (
         " parameter",
     ),
 )
+
+
+# Secret keys are sk_live_/sk_test_, restricted keys rk_live_/rk_test_ (docs.stripe.com/keys).
+# A publishable key (pk_) can read nothing this connector lists, so it is refused up front.
+_KEY_PREFIXES = ("sk_", "rk_")
+
+
+def secret_key_problem(config: StripeConfig) -> ConfigError | None:
+    """A :class:`ConfigError` at ``$.secret_key`` when the key is not a secret or restricted
+    key; the value is never quoted."""
+    if config.secret_key.reveal().strip().startswith(_KEY_PREFIXES):
+        return None
+    return ConfigError(
+        [
+            ConfigProblem(
+                path="$.secret_key",
+                message="expected a secret key (sk_...) or a restricted key (rk_...)",
+            )
+        ],
+        context=f"invalid {LABEL} configuration",
+    )
+
+
+def _for_account(config: StripeConfig) -> str:
+    return f" for connected account {config.account_id}" if config.account_id else ""
+
+
+class StripeSource(RestSource[StripeConfig]):
+    """Reads one Stripe account."""
+
+    spec = SPEC
+    caption = (
+        "Charges, customers, invoices and their lines, subscriptions and their items,"
+        " PaymentIntents, refunds, balance transactions, products and prices of one Stripe"
+        " account (or one connected account)."
+    )
+    category = "Payments"
+    docs_url = "https://docs.stripe.com/api"
+    # After changing the fields, regenerate _config.py (`headwater generate stripe`).
+    fields = (
+        SecretField(
+            name="secret_key",
+            label="Secret key",
+            caption=(
+                "A secret key (sk_live_...) or a restricted key (rk_live_...) with Read"
+                " on every table to sync, from Developers > API keys."
+            ),
+        ),
+        TextField(
+            name="account_id",
+            label="Connected account",
+            caption=(
+                "Optional: a connected account's id, to read that account through a"
+                " platform key (sent as the Stripe-Account header)."
+            ),
+            placeholder="acct_1032D82eZvKYlo2C",
+            required=False,
+            pattern=r"acct_[A-Za-z0-9]+",
+            pattern_hint="acct_ followed by letters and digits",
+        ),
+    )
+    client = CLIENT
+    # The key is the basic-auth user name, with an empty password.
+    auth = BasicAuth.from_config("secret_key")
+    # Listing one charge needs a valid key, read access to charges and the connected account.
+    credential_check = CredentialCheck(
+        path="/v1/charges",
+        params={"limit": "1"},
+        messages={
+            ErrorKind.AUTHENTICATION: "{label} rejected the secret key: copy a current key"
+            " from Developers > API keys in the Stripe Dashboard",
+            ErrorKind.PERMISSION: "The {label} key may not list charges{for_account}: {reason}."
+            " Give a restricted key Read on the tables to sync, or use a secret key",
+            ErrorKind.NOT_FOUND: "{label} answered 404{for_account}: {reason}",
+            ErrorKind.BAD_REQUEST: "{label} refused the check: {error}",
+        },
+        values={"for_account": _for_account},
+    )
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
+
+    def client_config(self, config: StripeConfig) -> ClientConfig:
+        """The declared client, for the connected account when one is configured.
+
+        :raises ConfigError: at ``$.secret_key`` when the key is not a secret or restricted key.
+        """
+        problem = secret_key_problem(config)
+        if problem is not None:
+            raise problem
+        client = super().client_config(config)
+        if not config.account_id:
+            return client
+        headers = {**client.headers, "Stripe-Account": config.account_id.strip()}
+        return attrs.evolve(client, headers=headers)
+
+    def source_for_pipeline(
+        self, config: StripeConfig, inputs: SourceInputs, runtime: Runtime
+    ) -> SourceResponse:
+        feed = FEEDS.get(inputs.schema_name)
+        nested = NESTED.get(inputs.schema_name)
+        if feed is None and nested is None:
+            return super().source_for_pipeline(config, inputs, runtime)
+        client = self.client_config(config)
+        endpoint = ENDPOINTS[inputs.schema_name]
+        if feed is not None and inputs.incremental_field == CHANGED_FIELD:
+            return changes_response(client, endpoint, EVENTS, feed, inputs, runtime)
+        if feed is not None:
+            # Every row of a table with a change feed says when its state was read, so
+            # `changed` is never missing, whatever the mode (changes.py).
+            endpoint = endpoint.evolve(normalize=stamped(endpoint.normalize, runtime))
+        if nested is not None:
+            return nested_response(client, nested, endpoint, inputs, runtime)
+        return endpoint_response(client, endpoint, inputs, runtime)

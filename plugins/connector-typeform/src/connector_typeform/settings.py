@@ -1,14 +1,33 @@
-"""The endpoint catalog: every endpoint of the Typeform API this connector reads, as data.
+"""The Typeform source as data: its form, client, credential check and endpoint catalog.
 
 Each endpoint's behaviour (pagination, filters, order, keys) is documented, with references,
-in api_inventory.md; keep the two in step.
+in api_inventory.md; keep the two in step. Requests, retries, pagination and fan-out are the
+shared machinery's (headwater.rest). Two tables need code of their own: ``form_fields``
+(form_fields.py: a form's question tree as rows) and ``responses`` (responses.py: every
+form's list merged newest first).
 """
 
 from __future__ import annotations
 
-from headwater import ErrorKind, ErrorRule, IncrementalField
+from typing import TYPE_CHECKING
+
+from connector_typeform import SPEC
+from connector_typeform._config import TypeformConfig
+from connector_typeform.form_fields import form_fields_response
+from connector_typeform.responses import responses_newest_first
+from headwater import (
+    ErrorKind,
+    ErrorRule,
+    IncrementalField,
+    SecretField,
+    SelectField,
+    SelectOption,
+)
 from headwater.rest import (
+    BaseUrlFrom,
+    BearerAuth,
     ClientConfig,
+    CredentialCheck,
     CursorPaginator,
     DependentEndpoint,
     Endpoint,
@@ -16,8 +35,12 @@ from headwater.rest import (
     Iso8601,
     PageNumberPaginator,
     ParentErrorPolicy,
+    RestSource,
     SinglePagePaginator,
 )
+
+if TYPE_CHECKING:
+    from headwater import Runtime, SourceInputs, SourceResponse
 
 __all__ = [
     "BASE_URLS",
@@ -32,9 +55,10 @@ __all__ = [
     "NON_RETRYABLE_ERRORS",
     "RESPONSES",
     "RESPONSES_OF_FORMS",
+    "TypeformSource",
 ]
 
-LABEL = "Typeform"
+LABEL = SPEC.label
 
 # The documented API hosts: the default one, and the two of the EU data center (an account's
 # data lives on one of them; Typeform names both). Nothing else is accepted: the token is
@@ -71,7 +95,7 @@ FORMS = Endpoint(
 FORM_PARENTS = FORMS
 
 # The questions are only in the form itself (`GET /forms/{form_id}`), not in the list: one
-# detail request per form, through the shared fan-out. typeform.py turns each form into one
+# detail request per form, through the shared fan-out. form_fields.py turns each form into one
 # row per question, a group's own questions flattened after it with the group's ref.
 FORM_FIELDS = Endpoint(
     name="form_fields",
@@ -115,7 +139,7 @@ RESPONSES = Endpoint(
     page_size=1000,
     page_size_param="page_size",
     # `since` and `until` (inclusive, on submitted_at, to the second) may be combined with the
-    # tokens: the docs only rule out `sort` with them. typeform.py merges the forms' lists
+    # tokens: the docs only rule out `sort` with them. responses.py merges the forms' lists
     # into one newest-first stream, so `until` carrying the earliest value an interrupted
     # read reached is right for every form at once.
     incremental=IncrementalParams(
@@ -146,7 +170,7 @@ ENDPOINTS = {endpoint.name: endpoint for endpoint in (FORMS, FORM_FIELDS, RESPON
 # Typeform scopes a personal access token per area: forms:read lists forms, responses:read
 # reads responses. The first matching rule wins, so the scope-specific one comes first.
 NON_RETRYABLE_ERRORS = (
-    # Raised by typeform.base_url() before any request.
+    # Raised before any request for a host BASE_URLS does not list (TypeformSource.base_url).
     ErrorRule(
         text="not a Typeform API host",
         message=f"Set `base_url` to one of {LABEL}'s API hosts: {', '.join(BASE_URLS)}",
@@ -171,3 +195,75 @@ NON_RETRYABLE_ERRORS = (
         message=f"{LABEL} has no such form for this token: check the API region of the account",
     ),
 )
+
+
+class TypeformSource(RestSource[TypeformConfig]):
+    """Reads the forms one personal access token can see, and their responses."""
+
+    spec = SPEC
+    caption = (
+        "Forms of a Typeform account, the questions of each form, and the completed responses"
+        " to each of them."
+    )
+    category = "Surveys"
+    docs_url = "https://www.typeform.com/developers/"
+    # After changing the fields, regenerate _config.py (`headwater generate typeform`).
+    fields = (
+        SecretField(
+            name="token",
+            label="Personal access token",
+            caption=(
+                "Created under Account > Personal tokens, with the Forms: Read and"
+                " Responses: Read scopes."
+            ),
+        ),
+        SelectField(
+            name="base_url",
+            label="API region",
+            caption="The API host of the account's data center.",
+            default=DEFAULT_BASE_URL,
+            options=[SelectOption(value=url, label=label) for url, label in BASE_URLS.items()],
+        ),
+    )
+    client = CLIENT
+    # The form offers only the documented hosts, but a config built in code can hold
+    # anything; the token must never be sent elsewhere.
+    base_url = BaseUrlFrom(field="base_url", urls={url: url for url in BASE_URLS})
+    auth = BearerAuth.from_config("token")
+    # Listing one form is the cheapest request that needs a valid token with forms:read.
+    credential_check = CredentialCheck(
+        path="/forms",
+        params={"page_size": "1"},
+        messages={
+            ErrorKind.AUTHENTICATION: "{label} rejected the personal access token: create a"
+            " new one under Account > Personal tokens (and check the API region: an EU"
+            " account's token is unknown to the other hosts)",
+            ErrorKind.PERMISSION: "The {label} token may not list forms: create a token with"
+            " the forms:read and responses:read scopes",
+        },
+    )
+    endpoints = ENDPOINTS
+    non_retryable_errors = NON_RETRYABLE_ERRORS
+
+    def source_for_pipeline(
+        self, config: TypeformConfig, inputs: SourceInputs, runtime: Runtime
+    ) -> SourceResponse:
+        if inputs.schema_name == RESPONSES.name:
+            return responses_newest_first(
+                self.client_config(config),
+                FORM_PARENTS,
+                RESPONSES,
+                RESPONSES_OF_FORMS,
+                inputs,
+                runtime,
+            )
+        if inputs.schema_name == FORM_FIELDS.name:
+            return form_fields_response(
+                self.client_config(config),
+                FORM_PARENTS,
+                FORM_FIELDS,
+                FIELDS_OF_FORMS,
+                inputs,
+                runtime,
+            )
+        return super().source_for_pipeline(config, inputs, runtime)
