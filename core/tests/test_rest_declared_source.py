@@ -287,7 +287,7 @@ def test_a_host_the_source_does_not_list_is_refused_before_any_request():
     ok, message = RegionalSource().validate_credentials(cfg, runtime(record))
     assert not ok
     assert message == (
-        "invalid Acme configuration: not a Acme API host; expected one of us, eu @ $.region"
+        "invalid Acme configuration: unknown Acme API host; expected one of us, eu @ $.region"
     )
     assert hosts == []
     with pytest.raises(ConfigError, match=r"\$\.region"):

@@ -80,7 +80,7 @@ def test_a_foreign_host_built_in_code_fails_before_any_request_with_a_clear_erro
 
     assert not ok
     assert "$.base_url" in message
-    assert "not a Typeform API host" in message
+    assert "unknown Typeform API host" in message
     assert api.requests == []
 
 

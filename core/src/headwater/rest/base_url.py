@@ -50,6 +50,6 @@ class BaseUrlFrom:
             return self.urls[value]
         problem = ConfigProblem(
             path=f"$.{self.field}",
-            message=f"not a {label} API host; expected one of " + ", ".join(self.urls),
+            message=f"unknown {label} API host; expected one of " + ", ".join(self.urls),
         )
         raise ConfigError([problem], context=f"invalid {label} configuration")

@@ -172,7 +172,7 @@ ENDPOINTS = {endpoint.name: endpoint for endpoint in (FORMS, FORM_FIELDS, RESPON
 NON_RETRYABLE_ERRORS = (
     # Raised before any request for a host BASE_URLS does not list (TypeformSource.base_url).
     ErrorRule(
-        text="not a Typeform API host",
+        text="unknown Typeform API host",
         message=f"Set `base_url` to one of {LABEL}'s API hosts: {', '.join(BASE_URLS)}",
     ),
     ErrorRule(
