@@ -1,7 +1,9 @@
 """Every task of the workspace: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s demo`.
 
 Each session builds its own virtualenv from the project's files, so what passes here passes on
-a fresh machine with only Python.
+a fresh machine with only Python. With uv installed next to nox (`pip install nox uv`) the
+virtualenvs are made and filled by uv, which installs from its cache in seconds; without it,
+by venv and pip. Each connector's wheel is built once per run (see ``_wheel``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,75 @@ def _requirement(plugin: Path) -> str:
     return f"{plugin}[{extra}]" if extra else str(plugin)
 
 
-nox.options.default_venv_backend = "venv"
+# --- installing -----------------------------------------------------------------------------
+
+# Connector wheels built by this run: .nox/wheels/, one build per connector per `nox` run, which
+# every session that installs the connector from its wheel shares.
+WHEELHOUSE = ROOT / ".nox" / "wheels"
+_built_wheels: dict[str, Path] = {}
+
+
+def _uses_uv(session: nox.Session) -> bool:
+    return getattr(session.virtualenv, "venv_backend", None) == "uv"
+
+
+def _wheel(session: nox.Session, plugin: Path) -> Path:
+    """``plugin``'s wheel, built from this checkout the first time a session of this run asks."""
+    if plugin.name not in _built_wheels:
+        stem = plugin.name.replace("-", "_")
+        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+        for stale in WHEELHOUSE.glob(f"{stem}-*.whl"):  # from an earlier run
+            stale.unlink()
+        if _uses_uv(session):
+            session.run(
+                "uv", "build", "--wheel", "--quiet", "--out-dir", str(WHEELHOUSE), str(plugin)
+            )
+        else:
+            session.run(
+                "python",
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--wheel-dir",
+                str(WHEELHOUSE),
+                str(plugin),
+            )
+        (wheel,) = WHEELHOUSE.glob(f"{stem}-*.whl")
+        _built_wheels[plugin.name] = wheel
+    return _built_wheels[plugin.name]
+
+
+def _install_wheels(session: nox.Session, *plugins: Path) -> None:
+    """Install ``plugins`` from their wheels (with their dependencies and the extras their
+    kits need), replacing any earlier install of the same version in a reused virtualenv."""
+    if not plugins:
+        return
+    requirements = []
+    for plugin in plugins:
+        extra = PLUGIN_EXTRAS.get(plugin.name)
+        name = f"{plugin.name}[{extra}]" if extra else plugin.name
+        requirements.append(f"{name} @ {_wheel(session, plugin).as_uri()}")
+    if _uses_uv(session):
+        reinstall = [arg for plugin in plugins for arg in ("--reinstall-package", plugin.name)]
+        session.install(*reinstall, *requirements)
+    else:
+        session.install(*requirements)
+        wheels = [str(_wheel(session, plugin)) for plugin in plugins]
+        session.install("--force-reinstall", "--no-deps", *wheels)
+
+
+def _pip_check(session: nox.Session) -> None:
+    """The installed distributions' requirements are all met (no conflicts)."""
+    if _uses_uv(session):
+        session.run("uv", "pip", "check")
+    else:
+        session.run("python", "-m", "pip", "check")
+
+
+# uv when nox can find it (installed next to nox, or on PATH), else the standard library's venv.
+nox.options.default_venv_backend = "uv|venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
@@ -166,10 +236,10 @@ assert SUITE_SELF_TESTS not in CONNECTORS, "plugins/connector-suite would shadow
 def contract(session: nox.Session, target: str) -> None:
     """The contract suite: contract(suite) tests the suite; contract(NAME) checks a connector.
 
-    contract(NAME) is `headwater contract plugins/connector-NAME`, the command every author
-    runs: a virtualenv holding only the host, the suite (both editable from this checkout)
-    and that connector (installed from a built wheel, as users get it), so an undeclared
-    dependency or a file missing from the wheel fails here; then its own tests run there too.
+    contract(NAME) checks a connector as `headwater contract plugins/connector-NAME` does: in
+    a virtualenv holding only the host, the suite (both editable from this checkout) and that
+    connector (installed from its wheel, as users get it), so an undeclared dependency or a
+    file missing from the wheel fails here; then its own tests run there too.
     """
     session.install("-e", str(CORE), "-e", str(CONTRACT))
     if target == SUITE_SELF_TESTS:
@@ -182,21 +252,31 @@ def contract(session: nox.Session, target: str) -> None:
             )
         _pytest(session, "contract_tests/tests", *session.posargs)
         return
-    # It installs the connector with its `test` extra (what its own tests need, such as
-    # connector-postgres's embedded server) and exits with pytest's code; arguments after
-    # `--` reach the contract run.
+    # The same check as `headwater contract plugins/connector-NAME` (what authors run, in a
+    # virtualenv of its own), done in this session's virtualenv so that the wheel built once
+    # per run is reused (contract_all installs it too) and the host is not installed twice.
     plugin = CONNECTORS[target]
-    session.run(
-        "headwater", "contract", str(plugin), "--", *_deselected([target]), *session.posargs
+    _install_wheels(session, plugin)  # this checkout's code, as users get it
+    _pytest(
+        session,
+        "-p",
+        "headwater_contract",
+        "--connector",
+        target,
+        *_deselected([target]),
+        *session.posargs,
     )
+    if (plugin / "tests").is_dir():
+        _pytest(session, str(plugin / "tests"))
 
 
 @nox.session
 def contract_all(session: nox.Session) -> None:
     """Every connector installed together: dependency and name clashes; the catalog is current."""
-    session.install("-e", str(CORE), "-e", str(CONTRACT), *(_requirement(p) for p in PLUGINS))
+    session.install("-e", str(CORE), "-e", str(CONTRACT))
+    _install_wheels(session, *PLUGINS)
     if CONNECTORS:
-        session.run("python", "-m", "pip", "check")
+        _pip_check(session)
         session.run("headwater", "connectors", env={"HEADWATER_STRICT_PLUGINS": "1"})
         selection = [arg for name in CONNECTORS for arg in ("--connector", name)]
         _pytest(

@@ -36,6 +36,28 @@ COMMAND_PLUGIN = """
         cli.add_command(impostor)
 """
 
+LAZY_COMMAND_PLUGIN = """
+    from headwater import hookimpl
+    from headwater.cli import LazyCommand
+
+    @hookimpl
+    def register_commands(cli):
+        cli.add_command(LazyCommand("hello", "hello_commands:hello"))
+"""
+
+LAZY_COMMAND_MODULE = """
+    import sys
+    import click
+
+    print("hello_commands imported", file=sys.stderr)
+
+    @click.command("hello")
+    @click.argument("who")
+    def hello(who):
+        '''Say hello.'''
+        click.echo(f"hello {who}")
+"""
+
 RESOLVER_PLUGIN = """
     from headwater import hookimpl
 
@@ -78,6 +100,25 @@ def test_register_commands_adds_a_command_and_cannot_replace_a_builtin(site):
     assert "not the real" not in listing.stdout
     assert "command 'connectors' is already provided" in listing.stdout
     assert "hello" in helptext.stdout
+
+
+def test_a_lazy_command_is_imported_only_when_it_runs_or_help_lists_it(site):
+    write_dist(
+        site,
+        "headwater-hello",
+        "0.2.0",
+        entry_points={"hello": "hello_plugin"},
+        files={"hello_plugin.py": LAZY_COMMAND_PLUGIN, "hello_commands.py": LAZY_COMMAND_MODULE},
+    )
+
+    listing = run_cli("connectors")
+    hello = run_cli("hello", "world")
+    helptext = run_cli("--help")
+
+    assert listing.returncode == 0
+    assert "hello_commands imported" not in listing.stderr
+    assert (hello.stdout, hello.stderr) == ("hello world\n", "hello_commands imported\n")
+    assert "hello       Say hello." in helptext.stdout
 
 
 def test_register_secret_resolvers_adds_a_reference_prefix(site, registry):

@@ -551,15 +551,17 @@ def test_editing_keeps_a_stored_secret_left_empty(tmp_path):
 
 def test_the_cli_imports_the_server_only_when_serving():
     code = (
-        "import sys; from headwater.cli import main\n"
+        "import sys, click; from headwater.cli import cli\n"
         "import headwater.cli.commands\n"
+        "print(sorted(m for m in sys.modules if m.startswith('headwater.serve')))\n"
+        "cli.get_command(click.Context(cli), 'serve')\n"
         "print(sorted(m for m in sys.modules if m.startswith('headwater.serve')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
 
-    assert result.stdout.strip() == "['headwater.serve', 'headwater.serve.command']"
+    assert result.stdout.splitlines() == ["[]", "['headwater.serve', 'headwater.serve.command']"]
 
 
 def _synced_stargazers(client: httpx.Client) -> str:

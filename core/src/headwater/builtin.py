@@ -45,8 +45,10 @@ def register_secret_resolvers() -> Mapping[str, SecretResolver]:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """The built-in commands (connectors, info, sync, query, demo, ...: see BUILTIN_COMMANDS)."""
+    """The built-in commands (connectors, info, sync, query, demo, ...: see BUILTIN_COMMANDS),
+    each imported only when it runs."""
+    from headwater.cli.app import LazyCommand
     from headwater.cli.commands import BUILTIN_COMMANDS
 
-    for command in BUILTIN_COMMANDS:
-        cli.add_command(command)
+    for name, import_path in BUILTIN_COMMANDS.items():
+        cli.add_command(LazyCommand(name, import_path))

@@ -164,9 +164,11 @@ def _plugins_from_entry_points(
 ) -> list[_Plugin]:
     plugins: dict[tuple[str, str | None, str], _Plugin] = {}
     for ep in entry_points:
-        dist = ep.dist
-        name = dist.name if dist is not None else None
-        version = dist.version if dist is not None else None
+        # One parse of the distribution's metadata for both (each of ``dist.name`` and
+        # ``dist.version`` reads and parses it again).
+        metadata = ep.dist.metadata if ep.dist is not None else None
+        name = metadata["Name"] if metadata is not None else None
+        version = metadata["Version"] if metadata is not None else None
         # The same distribution seen twice on sys.path (an editable and a plain install of one
         # checkout, say) is one plugin, not a conflict.
         plugins.setdefault(

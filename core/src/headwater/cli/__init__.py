@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from headwater.cli.app import ExitCode, UserError, cli, main
+from headwater.cli.app import ExitCode, LazyCommand, UserError, cli, main
 
-__all__ = ["ExitCode", "UserError", "cli", "main"]
+__all__ = ["ExitCode", "LazyCommand", "UserError", "cli", "main"]

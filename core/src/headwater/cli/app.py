@@ -23,6 +23,7 @@ from headwater.errors import HeadwaterError
 __all__ = [
     "ExitCode",
     "Failed",
+    "LazyCommand",
     "PartlyFailed",
     "UserError",
     "cli",
@@ -107,6 +108,32 @@ def report_failures(failed: Sequence[str], total: int, what: str = "schemas") ->
     raise Failed(message)
 
 
+class LazyCommand(click.Command):
+    """A command of the ``headwater`` group that is imported only when it runs (or help lists
+    it), from the import path ``module:attribute`` of the real :class:`click.Command`.
+
+    The built-in commands are registered this way, so ``headwater connectors`` imports the
+    module of that command alone, not those of ``sync``, ``query`` or ``worker``. A plugin's
+    ``register_commands`` hook may add its commands the same way, keeping its plugin module
+    light.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, name: str, import_path: str) -> None:
+        super().__init__(name)
+        self.import_path = import_path
+
+    def load(self) -> click.Command:
+        """The real command (imported on the first call)."""
+        from headwater.discovery import import_path
+
+        command = import_path(self.import_path)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.import_path} is not a click command: {command!r}")
+        return command
+
+
 class HeadwaterGroup(click.Group):
     """A group that asks plugins for commands only when it has to."""
 
@@ -144,6 +171,8 @@ class HeadwaterGroup(click.Group):
         if command is None:
             self._ensure_plugins()
             command = super().get_command(ctx, cmd_name)
+        if isinstance(command, LazyCommand):
+            command = self.commands[cmd_name] = command.load()
         return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:

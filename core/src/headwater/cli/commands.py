@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +15,7 @@ import attrs
 import click
 
 from headwater.cli.app import ExitCode, UserError
-from headwater.cli.contract_command import contract_command
-from headwater.cli.demo_command import demo_command
-from headwater.cli.new_command import new_command
-from headwater.cli.sync_commands import SYNC_COMMANDS
-from headwater.cli.temporal_commands import TEMPORAL_COMMANDS
-from headwater.cli.warehouse_commands import WAREHOUSE_COMMANDS
 from headwater.discovery import Connector, get_registry
-from headwater.serve.command import serve_command
 
 if TYPE_CHECKING:
     from headwater.config import UserConfig
@@ -307,18 +300,31 @@ def generate_command(names: tuple[str, ...], check_only: bool) -> None:
         raise SystemExit(ExitCode.FAILED)
 
 
-BUILTIN_COMMANDS: tuple[click.Command, ...] = (
-    connectors_command,
-    info_command,
-    spec_command,
-    check_command,
-    schemas_command,
-    generate_command,
-    new_command,
-    contract_command,
-    demo_command,
-    *SYNC_COMMANDS,
-    *WAREHOUSE_COMMANDS,
-    *TEMPORAL_COMMANDS,
-    serve_command,
-)
+BUILTIN_COMMANDS: Mapping[str, str] = {
+    "connectors": "headwater.cli.commands:connectors_command",
+    "info": "headwater.cli.commands:info_command",
+    "spec": "headwater.cli.commands:spec_command",
+    "check": "headwater.cli.commands:check_command",
+    "schemas": "headwater.cli.commands:schemas_command",
+    "generate": "headwater.cli.commands:generate_command",
+    "new": "headwater.cli.new_command:new_command",
+    "contract": "headwater.cli.contract_command:contract_command",
+    "demo": "headwater.cli.demo_command:demo_command",
+    "sync": "headwater.cli.sync_commands:sync_command",
+    "reset": "headwater.cli.sync_commands:reset_command",
+    "tables": "headwater.cli.warehouse_commands:tables_command",
+    "query": "headwater.cli.warehouse_commands:query_command",
+    "maintain": "headwater.cli.warehouse_commands:maintain_command",
+    "worker": "headwater.cli.temporal_commands:worker_command",
+    "submit": "headwater.cli.temporal_commands:submit_command",
+    "schedule": "headwater.cli.temporal_commands:schedule_group",
+    "runs": "headwater.cli.temporal_commands:runs_command",
+    "serve": "headwater.serve.command:serve_command",
+}
+"""Each built-in command's name and the import path of its :class:`click.Command`: they are
+registered as :class:`~headwater.cli.LazyCommand`, so a command's module (and what it imports)
+loads only when that command runs.
+
+.. versionchanged:: 0.2
+   A mapping of names to import paths, was a tuple of commands.
+"""

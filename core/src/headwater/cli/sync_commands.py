@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from headwater.sources import Source, SourceSchema
     from headwater.sync import SyncResult
 
-__all__ = ["SYNC_COMMANDS", "reset_command", "sync_command", "warehouse_option"]
+__all__ = ["reset_command", "sync_command", "warehouse_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -297,7 +297,3 @@ def reset_command(
         else:
             click.echo(f"{schema.name}: no table yet; nothing to reset")
     report_failures([name for name, _ in failures], len(target.schemas))
-
-
-SYNC_COMMANDS: tuple[click.Command, ...] = (sync_command, reset_command)
-"""The commands this module adds to the built-in ones."""

@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from headwater.temporal.client import TemporalTarget
     from headwater.temporal.inputs import ConnectionSyncInput, SyncSummary
 
-__all__ = ["TEMPORAL_COMMANDS", "parse_duration"]
+__all__ = [
+    "parse_duration",
+    "runs_command",
+    "schedule_group",
+    "submit_command",
+    "worker_command",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -649,12 +655,3 @@ def runs_command(
         table.append((row.connection, row.status, _when(row.started), rows_written, error[:100]))
     click.echo(_table(table, ("CONNECTION", "STATUS", "STARTED", "ROWS", "ERROR")))
     _exit(0)
-
-
-TEMPORAL_COMMANDS: tuple[click.Command, ...] = (
-    worker_command,
-    submit_command,
-    schedule_group,
-    runs_command,
-)
-"""The commands this module adds to the built-in ones."""

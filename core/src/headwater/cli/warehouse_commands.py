@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 _PIPED_WIDTH = 250
 
-__all__ = ["WAREHOUSE_COMMANDS", "maintain_command", "query_command", "tables_command"]
+__all__ = ["maintain_command", "query_command", "tables_command"]
 
 _warehouse_option = warehouse_option(
     "Warehouse folder or object-store URI (s3://bucket/path); tables are"
@@ -297,7 +297,3 @@ def maintain_command(warehouse: str, only: tuple[str, ...], retention_hours: int
             f" checkpoint at version {result.version}"
         )
     report_failures(failures, len(chosen), "tables")
-
-
-WAREHOUSE_COMMANDS: tuple[click.Command, ...] = (tables_command, query_command, maintain_command)
-"""The commands this module adds to the built-in ones."""
