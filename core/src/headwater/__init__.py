@@ -47,6 +47,10 @@ from headwater.sources import (
 )
 
 __version__ = "0.1.0"
+"""The version of the ``headwater`` distribution.
+
+.. versionadded:: 0.1
+"""
 
 __all__ = [
     "CONTRACT_MAJOR",

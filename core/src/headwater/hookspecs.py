@@ -28,6 +28,10 @@ PROJECT_NAME = "headwater"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a plugin's function as the implementation of the hook of the same name.
+
+.. versionadded:: 0.1
+"""
 
 SecretResolver = Callable[[str], str]
 """Turns the argument of a reference (``NAME`` in ``"env:NAME"``) into the secret value.

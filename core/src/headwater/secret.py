@@ -17,6 +17,8 @@ class Secret:
 
     Equality compares values so configs can be compared in tests. A secret is not hashable:
     nothing needs a credential as a dict key, and a hash is derived from the value.
+
+    .. versionadded:: 0.1
     """
 
     __slots__ = ("_value",)
