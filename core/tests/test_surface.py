@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import pkgutil
 import re
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -120,3 +122,78 @@ def test_the_reference_index_says_everything_else_is_internal():
 
     assert "internal" in index
     assert "without notice" in index
+
+
+PRIVATE_PACKAGES = ["headwater.emulator", "headwater.rest"]
+
+
+@pytest.mark.parametrize("package_name", PRIVATE_PACKAGES)
+def test_the_modules_behind_a_front_door_are_private(package_name):
+    # Like httpx's `_client.py`: the implementation has no second, undocumented door.
+    package = importlib.import_module(package_name)
+
+    modules = [info.name for info in pkgutil.iter_modules(package.__path__)]
+
+    assert modules
+    assert [name for name in modules if not name.startswith("_")] == []
+
+
+def is_private(dotted: str) -> bool:
+    parts = dotted.split(".")
+    dunder = re.compile(r"^__\w+__$")
+    return parts[0] == "headwater" and any(
+        p.startswith("_") and not dunder.match(p) for p in parts[1:]
+    )
+
+
+def private_imports(path: Path) -> list[str]:
+    """The private host modules ``path`` imports: a ``headwater`` path with a ``_`` part."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            paths = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from headwater.rest import _client` reaches a private module too.
+            paths = (
+                [node.module]
+                if is_private(node.module)
+                else [f"{node.module}.{alias.name}" for alias in node.names]
+            )
+        else:
+            continue
+        where = f"{path.relative_to(ROOT)}:{node.lineno}"
+        found += [f"{where}: {dotted}" for dotted in paths if is_private(dotted)]
+    return found
+
+
+def plugin_modules() -> list[Path]:
+    return sorted(
+        path
+        for path in (ROOT / "plugins").glob("*/**/*.py")
+        if not {".nox", ".venv", "build"} & set(path.parts)
+    )
+
+
+def test_the_private_import_finder_sees_both_spellings(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import headwater.rest._client\n"
+        "from headwater.emulator import _server\n"
+        "from headwater.rest import RestSource, __all__\n"
+        "from headwater.rest._paginators import Page\n",
+        encoding="utf-8",
+    )
+
+    assert private_imports(module) == [
+        "m.py:1: headwater.rest._client",
+        "m.py:2: headwater.emulator._server",
+        "m.py:4: headwater.rest._paginators",
+    ]
+
+
+def test_connectors_import_the_host_through_its_front_doors():
+    assert len(plugin_modules()) > 20
+    found = [hit for path in plugin_modules() for hit in private_imports(path)]
+
+    assert found == [], "import these from headwater.rest / headwater.emulator instead"

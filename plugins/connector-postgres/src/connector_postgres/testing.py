@@ -30,7 +30,7 @@ from connector_postgres.server import LocalServer, local_server
 from headwater.emulator import ContractKit, Emulator, InvalidConfig, RowStore
 
 if TYPE_CHECKING:
-    from headwater.emulator.handler import Handler
+    from headwater.emulator import Handler
     from headwater.runtime import Runtime
 
 __all__ = [
