@@ -197,3 +197,22 @@ def test_connectors_import_the_host_through_its_front_doors():
     found = [hit for path in plugin_modules() for hit in private_imports(path)]
 
     assert found == [], "import these from headwater.rest / headwater.emulator instead"
+
+
+def internal_modules() -> list[str]:
+    package = ROOT / "core" / "src" / "headwater"
+    public = {name.removeprefix("headwater.") for name in FRONT_DOORS}
+    return sorted(
+        info.name for info in pkgutil.iter_modules([str(package)]) if info.name not in public
+    )
+
+
+@pytest.mark.parametrize("name", internal_modules())
+def test_every_other_module_of_the_host_says_it_is_internal(name):
+    package = ROOT / "core" / "src" / "headwater"
+    path = package / name / "__init__.py" if (package / name).is_dir() else package / f"{name}.py"
+
+    # Read, not imported: headwater.temporal needs an optional extra.
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+
+    assert "internal" in doc.lower(), f"say in headwater.{name}'s docstring that it is internal"

@@ -7,6 +7,9 @@ arguments than the spec. A plugin implementing a hook this host does not know is
 
 Every hook here is documented in ``docs/hooks.md`` and tested; a guard test enforces both.
 
+The module is internal to the host: connectors import ``hookimpl`` from ``headwater``, and
+the hooks they implement are the promise, documented in ``docs/hooks.md``.
+
 .. versionadded:: 0.1
 """
 

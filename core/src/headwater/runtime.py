@@ -5,6 +5,9 @@ tests, the contract suite, the demo and the benchmark replace parts of it (an em
 transport, a base-URL override, a manual clock). User configs never carry these, which is how
 an emulator reaches a connector whose real base URL is fixed.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice. Connectors import its public names from ``headwater``.
+
 .. versionadded:: 0.1
 """
 

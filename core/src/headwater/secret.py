@@ -1,5 +1,8 @@
 """The :class:`Secret` wrapper: a string that never shows itself.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice. Connectors import its public names from ``headwater``.
+
 .. versionadded:: 0.1
 """
 

@@ -10,6 +10,9 @@
 
 Importing this package is light: rich loads only when a live display or a table is drawn.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

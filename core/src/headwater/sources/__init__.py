@@ -3,6 +3,9 @@
 Everything here belongs to contract major :data:`CONTRACT_MAJOR`. Importing this package is
 cheap (attrs only): listing connectors uses it.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice. Connectors import its public names from ``headwater``.
+
 .. versionadded:: 0.1
 """
 

@@ -7,6 +7,9 @@ state in the same commit, and returns a :class:`SyncResult`. See ``docs/sync.md`
 
 Importing this package is light; pyarrow and deltalake load when a sync runs.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

@@ -14,6 +14,9 @@ store, written by one writer at a time, each commit carrying the schema's sync s
 
 Importing this package is light; pyarrow and deltalake load when a table is touched.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 
