@@ -30,8 +30,8 @@ from connector_postgres.server import LocalServer, local_server
 from headwater.emulator import ContractKit, Emulator, InvalidConfig, RowStore
 
 if TYPE_CHECKING:
+    from headwater import Runtime
     from headwater.emulator import Handler
-    from headwater.runtime import Runtime
 
 __all__ = [
     "DatabaseKit",
