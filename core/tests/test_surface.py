@@ -216,3 +216,14 @@ def test_every_other_module_of_the_host_says_it_is_internal(name):
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
 
     assert "internal" in doc.lower(), f"say in headwater.{name}'s docstring that it is internal"
+
+
+def test_a_new_connector_imports_the_host_through_its_front_doors(tmp_path, monkeypatch):
+    from headwater.scaffold import scaffold_connector
+
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    written = scaffold_connector("acme", tmp_path / "connector-acme")
+    modules = [path for path in written if path.suffix == ".py"]
+
+    assert len(modules) > 3
+    assert [hit for path in modules for hit in private_imports(path)] == []
