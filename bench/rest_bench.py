@@ -30,6 +30,7 @@ from harness import ApiServer, Figure, paired, print_figures
 
 from headwater import Runtime
 from headwater.rest import (
+    DEFAULT_MAX_WORKERS,
     ClientConfig,
     CursorPaginator,
     DependentEndpoint,
@@ -40,7 +41,6 @@ from headwater.rest import (
     RetryPolicy,
     read_dependent,
 )
-from headwater.rest.workers import DEFAULT_MAX_WORKERS
 
 __all__ = ["run"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import math
 import pkgutil
 import subprocess
@@ -293,32 +292,14 @@ def test_an_invalid_config_must_name_a_json_path() -> None:
 # --- the public face -----------------------------------------------------------------------------
 
 
-def test_the_package_exports_every_public_name_of_its_modules_sorted() -> None:
-    exported = headwater.emulator.__all__
-    assert exported == sorted(exported)
-    public = set()
-    modules = [
-        info.name
-        for info in pkgutil.iter_modules(headwater.emulator.__path__)
-        if not info.name.startswith("_")
-    ]
-    assert "params" in modules
+def test_every_module_exports_sorted_names_that_exist() -> None:
+    # What the package exports, and that each export is dated, is pinned in test_surface.py.
+    modules = [info.name for info in pkgutil.iter_modules(headwater.emulator.__path__)]
+    assert "_params" in modules
     for name in modules:
         module = importlib.import_module(f"headwater.emulator.{name}")
         assert module.__all__ == sorted(module.__all__)
-        public |= set(module.__all__)
-    assert set(exported) == public
-    assert all(hasattr(headwater.emulator, name) for name in exported)
-
-
-def test_every_public_class_and_function_says_when_it_appeared() -> None:
-    undated = [
-        name
-        for name in headwater.emulator.__all__
-        if (inspect.isclass(item := getattr(headwater.emulator, name)) or inspect.isfunction(item))
-        and ".. versionadded::" not in (item.__doc__ or "")
-    ]
-    assert undated == []
+        assert all(hasattr(module, item) for item in module.__all__)
 
 
 def test_importing_headwater_does_not_import_the_emulator_or_httpx() -> None:

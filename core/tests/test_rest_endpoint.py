@@ -28,7 +28,7 @@ from headwater.rest import (
     endpoint_response,
     fill_path,
 )
-from headwater.rest.selectors import MISSING
+from headwater.rest._selectors import MISSING
 
 if TYPE_CHECKING:
     import httpx

@@ -35,8 +35,8 @@ from headwater.rest import (
     parent_columns,
     read_dependent,
 )
-from headwater.rest.origin import origin_of
-from headwater.rest.rate_limit import shared_gate
+from headwater.rest._origin import origin_of
+from headwater.rest._rate_limit import shared_gate
 
 BASE = "https://forge.example.com"
 HOSTILE = ["a/b", "..", ".", "../../admin", "%2e%2e", "{org}", "x?y=1#z", "ünï cødé"]

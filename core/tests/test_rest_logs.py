@@ -17,7 +17,7 @@ KEY = "sk_live_0123456789"
 
 def test_importing_the_rest_machinery_changes_no_logging_configuration():
     code = (
-        "import logging, headwater.rest, headwater.rest.client, headwater.rest.logs;"
+        "import logging, headwater.rest, headwater.rest._client, headwater.rest._logs;"
         "print(len(logging.getLogger('httpx').filters), len(logging.getLogger().filters))"
     )
     out = subprocess.run(

@@ -10,8 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from headwater import ErrorKind, ManualClock, Runtime, Secret
-from headwater.emulator import StatusFailure, emulator_transport, json_response
-from headwater.emulator.base import Emulator
+from headwater.emulator import Emulator, StatusFailure, emulator_transport, json_response
 from headwater.errors import AuthenticationError, ServerError, TokenEndpointError
 from headwater.rest import (
     ClientConfig,

@@ -202,7 +202,7 @@ def test_additive_jitter_stays_within_its_bound():
     ],
 )
 def test_the_default_backoff_is_exponential_with_full_jitter(monkeypatch, draw, waits):
-    import headwater.rest.retry as retry
+    import headwater.rest._retry as retry
 
     pick = {"high": lambda a, b: b, "low": lambda a, b: a, "middle": lambda a, b: (a + b) / 2}
     monkeypatch.setattr(retry.random, "uniform", pick[draw])

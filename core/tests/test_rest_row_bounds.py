@@ -15,10 +15,11 @@ from headwater.rest import (
     Endpoint,
     IncrementalParams,
     PageNumberPaginator,
+    PageReader,
     RestClient,
+    comparable,
+    incremental_bounds,
 )
-from headwater.rest.params import comparable, incremental_bounds
-from headwater.rest.reader import PageReader
 
 if TYPE_CHECKING:
     import httpx

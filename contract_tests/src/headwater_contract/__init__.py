@@ -29,6 +29,10 @@ from headwater_contract.plugin import (
 from headwater_contract.suite import STANDARD_CHECKS, ContractSuite
 
 __version__ = "0.1.0"
+"""The version of the ``headwater-contract`` distribution.
+
+.. versionadded:: 0.1
+"""
 
 __all__ = ["ContractSuite", "STANDARD_CHECKS", "__version__"]
 

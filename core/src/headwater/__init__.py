@@ -54,6 +54,10 @@ if TYPE_CHECKING:
     )
 
 __version__ = "0.1.0"
+"""The version of the ``headwater`` distribution.
+
+.. versionadded:: 0.1
+"""
 
 __all__ = [
     "CONTRACT_MAJOR",

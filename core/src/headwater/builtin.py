@@ -1,5 +1,8 @@
 """Headwater's own parts, registered through the same hooks as any third-party plugin.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

@@ -11,6 +11,9 @@ catalog builds one from the connector's contract kit (its valid sample config) a
 and beside it each connector's icon, copied from its package (``docs/icons/NAME.svg``);
 ``--check`` fails when the committed page or an icon is stale.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

@@ -6,6 +6,9 @@ releases), the connector at ``PATH`` built as a wheel and installed from it, the
 suite for it and the connector's own tests. Only what the connector declares is there, so an
 undeclared dependency or a file missing from the wheel fails the run, wherever the folder is.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.2
 """
 

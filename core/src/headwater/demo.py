@@ -14,6 +14,9 @@ never mix with a real connection named after the connector in the same warehouse
 This module holds the parts the ``headwater demo`` command (:mod:`headwater.cli.demo_command`)
 puts together; they carry no output of their own.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

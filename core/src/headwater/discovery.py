@@ -6,6 +6,9 @@ plugin module (which must stay light) but no source code (:class:`SourceSpec` ho
 paths). A plugin that fails in any way becomes a :class:`~headwater.errors.LoadProblem` and is
 skipped, unless ``HEADWATER_STRICT_PLUGINS=1`` makes problems fatal.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

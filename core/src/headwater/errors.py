@@ -100,7 +100,10 @@ __all__ = [
 
 
 class HeadwaterError(Exception):
-    """The root of every error Headwater raises on purpose."""
+    """The root of every error Headwater raises on purpose.
+
+    .. versionadded:: 0.1
+    """
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -111,6 +114,8 @@ class ConfigProblem:
     """One thing wrong with a piece of configuration, at a JSON path such as ``$.source.token``.
 
     ``message`` never quotes a value: a value might be a secret.
+
+    .. versionadded:: 0.1
     """
 
     path: str
@@ -121,7 +126,10 @@ class ConfigProblem:
 
 
 class ConfigError(HeadwaterError, ValueError):
-    """User configuration is invalid. ``problems`` lists all of them, not only the first."""
+    """User configuration is invalid. ``problems`` lists all of them, not only the first.
+
+    .. versionadded:: 0.1
+    """
 
     def __init__(self, problems: Sequence[ConfigProblem], *, context: str = "") -> None:
         self.problems = tuple(problems)
@@ -164,11 +172,17 @@ class LoadProblem:
 
 
 class PluginError(HeadwaterError):
-    """A plugin or connector package could not be used."""
+    """A plugin or connector package could not be used.
+
+    .. versionadded:: 0.1
+    """
 
 
 class PluginLoadError(PluginError):
-    """Raised in strict mode (``HEADWATER_STRICT_PLUGINS=1``) when any plugin fails to load."""
+    """Raised in strict mode (``HEADWATER_STRICT_PLUGINS=1``) when any plugin fails to load.
+
+    .. versionadded:: 0.1
+    """
 
     def __init__(self, problems: Sequence[LoadProblem]) -> None:
         self.problems = tuple(problems)
@@ -180,7 +194,10 @@ class PluginLoadError(PluginError):
 
 class ContractVersionError(PluginError):
     """A connector targets a source-contract major this host does not provide: raised when
-    that connector is asked for (``headwater sync NAME``); listing connectors reports it."""
+    that connector is asked for (``headwater sync NAME``); listing connectors reports it.
+
+    .. versionadded:: 0.1
+    """
 
 
 class EmulatorUnavailableError(PluginError):
@@ -193,11 +210,17 @@ class EmulatorUnavailableError(PluginError):
 
 
 class UnknownConnectorError(PluginError, LookupError):
-    """No loadable connector has the requested name."""
+    """No loadable connector has the requested name.
+
+    .. versionadded:: 0.1
+    """
 
 
 class RequestBudgetExhausted(HeadwaterError):
-    """The run's shared request budget is spent; raise it rather than exceed the budget."""
+    """The run's shared request budget is spent; raise it rather than exceed the budget.
+
+    .. versionadded:: 0.1
+    """
 
 
 # --- syncing into the warehouse ----------------------------------------------------------------
@@ -270,7 +293,10 @@ class WarehouseError(SyncError, OSError):
 
 
 class ErrorKind(enum.StrEnum):
-    """What kind of failure a :class:`SourceError` is; rules and retry policies match on it."""
+    """What kind of failure a :class:`SourceError` is; rules and retry policies match on it.
+
+    .. versionadded:: 0.1
+    """
 
     AUTHENTICATION = "authentication"
     PERMISSION = "permission"
@@ -296,6 +322,8 @@ class SourceError(HeadwaterError):
     """Talking to a source's API failed. ``kind`` says how; ``status`` is set for HTTP errors.
 
     ``attempts`` is how many times the request was tried (more than 1 after retries).
+
+    .. versionadded:: 0.1
     """
 
     kind: ErrorKind = ErrorKind.TRANSIENT
@@ -309,6 +337,8 @@ class HTTPStatusError(SourceError):
     ``url`` is already redacted; ``body_excerpt`` is the start of the response body, which
     APIs use for their error message. ``retry_after`` is the wait in seconds the API asked
     for (``Retry-After`` or a rate-limit reset header), if any.
+
+    .. versionadded:: 0.1
     """
 
     retry_after: float | None = None
@@ -321,31 +351,46 @@ class HTTPStatusError(SourceError):
 
 
 class AuthenticationError(HTTPStatusError):
-    """401: the credentials are missing, wrong or expired."""
+    """401: the credentials are missing, wrong or expired.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.AUTHENTICATION
 
 
 class PermissionDeniedError(HTTPStatusError):
-    """403: the credentials are valid but lack a permission or scope."""
+    """403: the credentials are valid but lack a permission or scope.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.PERMISSION
 
 
 class NotFoundError(HTTPStatusError, LookupError):
-    """404: the resource does not exist, or the credentials cannot see it."""
+    """404: the resource does not exist, or the credentials cannot see it.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.NOT_FOUND
 
 
 class BadRequestError(HTTPStatusError):
-    """400, 422 and other client errors: the request itself is wrong."""
+    """400, 422 and other client errors: the request itself is wrong.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.BAD_REQUEST
 
 
 class RateLimitedError(HTTPStatusError):
-    """429, or a 403 that the API marks as a rate limit. ``retry_after`` is in seconds."""
+    """429, or a 403 that the API marks as a rate limit. ``retry_after`` is in seconds.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.RATE_LIMITED
 
@@ -363,19 +408,28 @@ class RateLimitedError(HTTPStatusError):
 
 
 class ServerError(HTTPStatusError):
-    """5xx: the API failed; usually worth a retry."""
+    """5xx: the API failed; usually worth a retry.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.TRANSIENT
 
 
 class NetworkError(SourceError):
-    """The request never got a complete answer: timeout, connection reset or refused."""
+    """The request never got a complete answer: timeout, connection reset or refused.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.TRANSIENT
 
 
 class ResponseFormatError(SourceError):
-    """A successful response whose body is truncated, not JSON, or lacks the expected data."""
+    """A successful response whose body is truncated, not JSON, or lacks the expected data.
+
+    .. versionadded:: 0.1
+    """
 
     kind = ErrorKind.RESPONSE_FORMAT
 
@@ -401,6 +455,8 @@ class PaginationLoopError(SourceError):
     """A paginator was handed a URL, cursor or page it had already seen; reading stopped.
 
     Also raised when an endpoint's ``max_pages`` is reached and the API still offers more.
+
+    .. versionadded:: 0.1
     """
 
     kind = ErrorKind.PAGINATION
@@ -478,6 +534,8 @@ def error_for_status(
 
     .. versionchanged:: 0.1
        ``api_message``.
+
+    .. versionadded:: 0.1
     """
     cls = _STATUS_CLASSES.get(status)
     if cls is None:
@@ -531,6 +589,8 @@ def classify(error: BaseException, rules: Iterable[ErrorRule]) -> ErrorRule | No
 
     Rules that match on the typed error (kind or status) are tried before rules that match
     on text alone, so a rewording of an API's message cannot override a typed match.
+
+    .. versionadded:: 0.1
     """
     ordered = list(rules)
     typed = [rule for rule in ordered if rule.kind is not None or rule.status is not None]
@@ -564,6 +624,8 @@ def redact_url(url: str, *, extra_params: Iterable[str] = ()) -> str:
 
     A query parameter is secret when its name contains one of the usual words (token, key,
     secret, password, auth, signature) or is listed in ``extra_params``.
+
+    .. versionadded:: 0.1
     """
     parts = urlsplit(url)
     netloc = parts.netloc

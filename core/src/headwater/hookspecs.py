@@ -7,6 +7,9 @@ arguments than the spec. A plugin implementing a hook this host does not know is
 
 Every hook here is documented in ``docs/hooks.md`` and tested; a guard test enforces both.
 
+The module is internal to the host: connectors import ``hookimpl`` from ``headwater``, and
+the hooks they implement are the promise, documented in ``docs/hooks.md``.
+
 .. versionadded:: 0.1
 """
 
@@ -28,6 +31,10 @@ PROJECT_NAME = "headwater"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a plugin's function as the implementation of the hook of the same name.
+
+.. versionadded:: 0.1
+"""
 
 SecretResolver = Callable[[str], str]
 """Turns the argument of a reference (``NAME`` in ``"env:NAME"``) into the secret value.

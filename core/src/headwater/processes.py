@@ -4,6 +4,9 @@ The Temporal dev server (:mod:`headwater.temporal.devserver`) and the PostgreSQL
 ``connector-postgres`` start the same way: a binary from a registry package, bound to
 127.0.0.1 on a port nothing uses, asked until it answers, and stopped by its PID at the end.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.2
 """
 

@@ -5,6 +5,9 @@ tests, the contract suite, the demo and the benchmark replace parts of it (an em
 transport, a base-URL override, a manual clock). User configs never carry these, which is how
 an emulator reaches a connector whose real base URL is fixed.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice. Connectors import its public names from ``headwater``.
+
 .. versionadded:: 0.1
 """
 
@@ -52,7 +55,10 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock."""
+    """The real clock.
+
+    .. versionadded:: 0.1
+    """
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
@@ -66,6 +72,8 @@ class ManualClock:
 
     Pass ``Runtime(clock=clock, sleep=clock.sleep)`` to test retries and rate limits without
     waiting. ``slept`` records every requested wait.
+
+    .. versionadded:: 0.1
     """
 
     def __init__(self, start: dt.datetime | None = None) -> None:
@@ -93,7 +101,10 @@ class ManualClock:
 
 
 class ProgressKind(enum.StrEnum):
-    """What a :class:`ProgressEvent` reports."""
+    """What a :class:`ProgressEvent` reports.
+
+    .. versionadded:: 0.1
+    """
 
     PAGE = "page"
     ROWS = "rows"
@@ -114,6 +125,8 @@ class ProgressEvent:
 
     ``count`` is pages or rows; ``seconds`` is a wait; ``detail`` is free text that must never
     contain a secret (URLs are redacted before they get here).
+
+    .. versionadded:: 0.1
     """
 
     kind: ProgressKind
@@ -130,7 +143,10 @@ class ProgressSink(Protocol):
 
 
 class NullProgress:
-    """Discards progress."""
+    """Discards progress.
+
+    .. versionadded:: 0.1
+    """
 
     def emit(self, event: ProgressEvent) -> None:
         return None
@@ -142,6 +158,8 @@ class RequestBudget:
     ``max_requests`` bounds the total (``None``: unbounded); ``per_second`` spaces requests
     evenly (``None``: no pacing). :meth:`acquire` blocks through the runtime's sleep to pace,
     and raises :class:`~headwater.errors.RequestBudgetExhausted` when the total is spent.
+
+    .. versionadded:: 0.1
     """
 
     def __init__(self, *, max_requests: int | None = None, per_second: float | None = None) -> None:
@@ -196,6 +214,8 @@ class Runtime:
     ``transport`` replaces httpx's network transport (an emulator's in-process transport);
     ``base_url`` replaces the API's base URL (an emulator served on 127.0.0.1, a proxy): see
     :meth:`resolve_base_url`. Both are ``None`` in production.
+
+    .. versionadded:: 0.1
     """
 
     transport: httpx.BaseTransport | None = None

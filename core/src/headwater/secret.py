@@ -1,5 +1,8 @@
 """The :class:`Secret` wrapper: a string that never shows itself.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice. Connectors import its public names from ``headwater``.
+
 .. versionadded:: 0.1
 """
 
@@ -17,6 +20,8 @@ class Secret:
 
     Equality compares values so configs can be compared in tests. A secret is not hashable:
     nothing needs a credential as a dict key, and a hash is derived from the value.
+
+    .. versionadded:: 0.1
     """
 
     __slots__ = ("_value",)

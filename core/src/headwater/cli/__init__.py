@@ -1,5 +1,8 @@
 """The ``headwater`` command line.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

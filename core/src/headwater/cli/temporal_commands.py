@@ -300,7 +300,7 @@ def worker_command(
     starts. Logs go to stderr.
     """
     target = _target(address, namespace, task_queue)
-    from headwater.rest.logs import redact_httpx_log
+    from headwater.rest import redact_httpx_log
     from headwater.temporal.submit import _warehouse
     from headwater.temporal.worker import WorkerSettings, run_worker
 

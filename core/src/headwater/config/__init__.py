@@ -11,6 +11,9 @@ Three things come from a connector's form fields (``Source.get_source_config()``
 
 Importing this package is light: no connector, no httpx.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

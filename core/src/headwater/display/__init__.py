@@ -10,6 +10,9 @@
 
 Importing this package is light: rich loads only when a live display or a table is drawn.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 
@@ -17,19 +20,17 @@ from __future__ import annotations
 
 from headwater.display.json_log import JsonLog
 from headwater.display.lines import LineWriter, silence
-from headwater.display.live import LiveProgress, progress_table
+from headwater.display.live import progress_table
 from headwater.display.redact import Redactor
 from headwater.display.summary import SchemaOutcome, summary_lines, summary_table
-from headwater.display.tally import ProgressTally, SchemaTally
+from headwater.display.tally import ProgressTally
 
 __all__ = [
     "JsonLog",
     "LineWriter",
-    "LiveProgress",
     "ProgressTally",
     "Redactor",
     "SchemaOutcome",
-    "SchemaTally",
     "progress_table",
     "silence",
     "summary_lines",

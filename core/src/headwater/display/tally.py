@@ -31,7 +31,7 @@ __all__ = ["ProgressTally", "SchemaTally"]
 # The engine tags the ROWS events it emits: rows taken from the source, and rows committed.
 _READ = "read"
 _WRITTEN = "written"
-# headwater.rest.reader.HTTP_PAGE (not imported: that would import httpx into every display).
+# headwater.rest.HTTP_PAGE (not imported: that would import httpx into every display).
 _HTTP_PAGE = "http"
 
 

@@ -17,8 +17,8 @@ Importing this package imports httpx; importing :mod:`headwater` alone does not.
 
 from __future__ import annotations
 
-from headwater.emulator.base import Emulator
-from headwater.emulator.failures import (
+from headwater.emulator._base import Emulator
+from headwater.emulator._failures import (
     EmulatedFailure,
     EmulatedReset,
     EmulatedTimeout,
@@ -29,9 +29,9 @@ from headwater.emulator.failures import (
     TimeoutFailure,
     TruncatedBodyFailure,
 )
-from headwater.emulator.handler import Handler, json_response
-from headwater.emulator.kit import ContractKit, InvalidConfig, ParentLink, SchemaKit
-from headwater.emulator.params import (
+from headwater.emulator._handler import Handler, json_response
+from headwater.emulator._kit import ContractKit, InvalidConfig, ParentLink, SchemaKit
+from headwater.emulator._params import (
     Choice,
     EndpointRules,
     Exclusive,
@@ -44,9 +44,9 @@ from headwater.emulator.params import (
     Together,
     check_params,
 )
-from headwater.emulator.server import EmulatorServer
-from headwater.emulator.store import RowStore
-from headwater.emulator.transport import emulator_transport
+from headwater.emulator._server import EmulatorServer
+from headwater.emulator._store import RowStore
+from headwater.emulator._transport import emulator_transport
 
 __all__ = [
     "Choice",

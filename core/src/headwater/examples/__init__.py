@@ -11,6 +11,9 @@ finds new and changed rows. Tests drive it with a :class:`~headwater.ManualClock
 
 The package itself stays light: the source lives in :mod:`headwater.examples.source`.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

@@ -20,7 +20,7 @@ does not import this package.
 
 from __future__ import annotations
 
-from headwater.rest.auth import (
+from headwater.rest._auth import (
     ApiKeyAuth,
     Auth,
     AuthFrom,
@@ -30,11 +30,11 @@ from headwater.rest.auth import (
     SigningContext,
     TokenRequester,
 )
-from headwater.rest.base_url import BaseUrlFrom
-from headwater.rest.check import CredentialCheck
-from headwater.rest.client import ApiResponse, ClientConfig, RestClient
-from headwater.rest.endpoint import Endpoint, ParamValue, RowNormalizer
-from headwater.rest.fanout import (
+from headwater.rest._base_url import BaseUrlFrom
+from headwater.rest._check import CredentialCheck
+from headwater.rest._client import ApiResponse, ClientConfig, RestClient
+from headwater.rest._endpoint import Endpoint, ParamValue, RowNormalizer
+from headwater.rest._fanout import (
     DependentEndpoint,
     EndpointOverrides,
     ParentErrorPolicy,
@@ -44,10 +44,10 @@ from headwater.rest.fanout import (
     parent_columns,
     read_dependent,
 )
-from headwater.rest.logs import HttpxUrlRedaction, redact_httpx_log
-from headwater.rest.oauth2 import OAuth2ClientCredentials, OAuth2RefreshToken
-from headwater.rest.origin import ForeignLinks
-from headwater.rest.paginators import (
+from headwater.rest._logs import HttpxUrlRedaction, redact_httpx_log
+from headwater.rest._oauth2 import OAuth2ClientCredentials, OAuth2RefreshToken
+from headwater.rest._origin import ForeignLinks
+from headwater.rest._paginators import (
     CursorPaginator,
     HasMorePaginator,
     LinkHeaderPaginator,
@@ -61,7 +61,7 @@ from headwater.rest.paginators import (
     Paginator,
     SinglePagePaginator,
 )
-from headwater.rest.params import (
+from headwater.rest._params import (
     Bounds,
     EpochMilliseconds,
     EpochSeconds,
@@ -72,15 +72,15 @@ from headwater.rest.params import (
     incremental_bounds,
     incremental_params,
 )
-from headwater.rest.path_values import PathValues
-from headwater.rest.paths import encode_segment, fill_path
-from headwater.rest.query import QueryTemplate, with_params
-from headwater.rest.reader import HTTP_PAGE, PageReader, select_rows
-from headwater.rest.resource import dependent_response, endpoint_response, response_for
-from headwater.rest.retry import RetryPolicy, parse_retry_after
-from headwater.rest.selectors import Selector, SelectorError
-from headwater.rest.source import CatalogEntry, FanOut, RestSource
-from headwater.rest.workers import DEFAULT_MAX_WORKERS, parallel_chain
+from headwater.rest._path_values import PathValues
+from headwater.rest._paths import encode_segment, fill_path
+from headwater.rest._query import QueryTemplate, with_params
+from headwater.rest._reader import HTTP_PAGE, PageReader, select_rows
+from headwater.rest._resource import dependent_response, endpoint_response, response_for
+from headwater.rest._retry import RetryPolicy, parse_retry_after
+from headwater.rest._selectors import Selector, SelectorError
+from headwater.rest._source import CatalogEntry, FanOut, RestSource
+from headwater.rest._workers import DEFAULT_MAX_WORKERS, parallel_chain
 
 __all__ = [
     "ApiKeyAuth",

@@ -9,6 +9,9 @@ documented behaviour and a contract kit, so it passes the contract suite and its
 before the author changes a line. The author then replaces the example API with the real
 one, checklist in ``docs/writing-a-connector.md``.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.1
 """
 

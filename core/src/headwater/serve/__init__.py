@@ -14,6 +14,9 @@ the same sync callable, the warehouse inventory and DuckDB queries.
 Importing this package is light; the command imports the server when it runs. See
 ``docs/web.md``.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.2
 """
 

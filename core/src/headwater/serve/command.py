@@ -54,7 +54,7 @@ def serve_command(
     it are kept in private files, referenced from the config as file:PATH.
     """
     from headwater.discovery import get_registry
-    from headwater.rest.logs import redact_httpx_log
+    from headwater.rest import redact_httpx_log
     from headwater.serve.app import App
     from headwater.serve.secret_files import default_secrets_dir
     from headwater.serve.security import Guard

@@ -4,6 +4,9 @@ Everything here belongs to contract major :data:`CONTRACT_MAJOR`. Importing this
 cheap: each name is imported from its module on first use (listing connectors needs only
 :class:`SourceSpec`).
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice. Connectors import its public names from ``headwater``.
+
 .. versionadded:: 0.1
 """
 

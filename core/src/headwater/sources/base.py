@@ -27,6 +27,8 @@ class Source(abc.ABC, Generic[ConfigT]):
     Subclasses set ``source_type`` (equal to the entry-point name) and implement the abstract
     methods. Methods that do I/O take a :class:`~headwater.Runtime` and must send every request
     through it. Instances hold no per-sync state: one instance serves many syncs.
+
+    .. versionadded:: 0.1
     """
 
     source_type: ClassVar[str]

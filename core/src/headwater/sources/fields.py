@@ -59,7 +59,10 @@ def _check_label(_: object, attribute: attrs.Attribute[str], value: str) -> None
 
 
 class TextKind(enum.StrEnum):
-    """How a plain text field is entered and checked."""
+    """How a plain text field is entered and checked.
+
+    .. versionadded:: 0.1
+    """
 
     TEXT = "text"
     EMAIL = "email"
@@ -131,7 +134,10 @@ class _FieldBase:
 
 @attrs.frozen(kw_only=True)
 class TextField(_FieldBase):
-    """A single value typed by the user: text, email, URL or a multi-line textarea."""
+    """A single value typed by the user: text, email, URL or a multi-line textarea.
+
+    .. versionadded:: 0.1
+    """
 
     kind: TextKind = attrs.field(default=TextKind.TEXT, converter=TextKind)
     default: str | None = None
@@ -151,7 +157,10 @@ class TextField(_FieldBase):
 
 @attrs.frozen(kw_only=True)
 class SecretField(_FieldBase):
-    """A credential. Rendered as a password input, typed as :class:`~headwater.Secret`."""
+    """A credential. Rendered as a password input, typed as :class:`~headwater.Secret`.
+
+    .. versionadded:: 0.1
+    """
 
     multiline: bool = False
 
@@ -162,7 +171,10 @@ class SecretField(_FieldBase):
 
 @attrs.frozen(kw_only=True)
 class NumberField(_FieldBase):
-    """A number, integer unless ``integer=False``, optionally bounded (inclusive)."""
+    """A number, integer unless ``integer=False``, optionally bounded (inclusive).
+
+    .. versionadded:: 0.1
+    """
 
     integer: bool = True
     default: int | float | None = None
@@ -176,7 +188,10 @@ class NumberField(_FieldBase):
 
 @attrs.frozen(kw_only=True)
 class SelectOption:
-    """One choice of a :class:`SelectField`; choosing it asks for its own ``fields``."""
+    """One choice of a :class:`SelectField`; choosing it asks for its own ``fields``.
+
+    .. versionadded:: 0.1
+    """
 
     value: str
     label: str
@@ -185,7 +200,10 @@ class SelectOption:
 
 @attrs.frozen(kw_only=True)
 class SelectField(_FieldBase):
-    """One choice among ``options``. Options with sub-fields make the value an object."""
+    """One choice among ``options``. Options with sub-fields make the value an object.
+
+    .. versionadded:: 0.1
+    """
 
     options: tuple[SelectOption, ...] = attrs.field(converter=_options)
     default: str | None = None
@@ -216,7 +234,10 @@ class SelectField(_FieldBase):
 
 @attrs.frozen(kw_only=True)
 class SwitchGroupField(_FieldBase):
-    """A switch that, when on, asks for ``fields``; off means the group is absent."""
+    """A switch that, when on, asks for ``fields``; off means the group is absent.
+
+    .. versionadded:: 0.1
+    """
 
     fields: tuple[Field, ...] = attrs.field(converter=_fields)
     default: bool = False
@@ -234,7 +255,10 @@ class SwitchGroupField(_FieldBase):
 
 @attrs.frozen(kw_only=True)
 class FileUploadField(_FieldBase):
-    """A file whose contents become the value (a service-account JSON, a certificate)."""
+    """A file whose contents become the value (a service-account JSON, a certificate).
+
+    .. versionadded:: 0.1
+    """
 
     accept: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     secret: bool = True
@@ -246,7 +270,10 @@ class FileUploadField(_FieldBase):
 
 @attrs.frozen(kw_only=True)
 class OAuthField(_FieldBase):
-    """A reference to an OAuth integration the user connected elsewhere (``provider``)."""
+    """A reference to an OAuth integration the user connected elsewhere (``provider``).
+
+    .. versionadded:: 0.1
+    """
 
     provider: str
 
@@ -262,7 +289,10 @@ Field: TypeAlias = (
     | FileUploadField
     | OAuthField
 )
-"""Any field kind."""
+"""Any field kind.
+
+.. versionadded:: 0.1
+"""
 
 
 def walk_fields(fields: tuple[Field, ...], prefix: str = "$") -> Iterator[tuple[str, Field]]:

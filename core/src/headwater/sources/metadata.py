@@ -43,6 +43,8 @@ class SourceConfig:
 
     ``icon`` is a file name inside the connector's package (``"icon.svg"``), read with
     :mod:`importlib.resources`, so the icon ships in the wheel.
+
+    .. versionadded:: 0.1
     """
 
     label: str

@@ -25,7 +25,10 @@ __all__ = [
 
 
 class PartitionMode(enum.StrEnum):
-    """How rows are bucketed into Delta partitions."""
+    """How rows are bucketed into Delta partitions.
+
+    .. versionadded:: 0.1
+    """
 
     MD5 = "md5"
     NUMERICAL = "numerical"
@@ -33,7 +36,10 @@ class PartitionMode(enum.StrEnum):
 
 
 class PartitionFormat(enum.StrEnum):
-    """The bucket width of ``datetime`` partitioning."""
+    """The bucket width of ``datetime`` partitioning.
+
+    .. versionadded:: 0.1
+    """
 
     MONTH = "month"
     WEEK = "week"
@@ -42,7 +48,10 @@ class PartitionFormat(enum.StrEnum):
 
 
 class SortMode(enum.StrEnum):
-    """The order in which an endpoint returns rows of its incremental field."""
+    """The order in which an endpoint returns rows of its incremental field.
+
+    .. versionadded:: 0.1
+    """
 
     ASC = "asc"
     DESC = "desc"
@@ -100,6 +109,8 @@ class SourceInputs:
     a previous, unfinished read of a ``desc`` endpoint reached. ``resume_state`` is the
     :class:`ResumePoint` state of an interrupted read, to continue after; the bounds are then
     those the interrupted read had, so a cursor or page number means the same rows.
+
+    .. versionadded:: 0.1
     """
 
     schema_name: str
@@ -138,6 +149,8 @@ class SourceResponse:
     Partitioning: ``datetime`` needs ``partition_keys`` (one stable creation datetime) and
     ``partition_format``; ``md5`` needs ``partition_count``; ``numerical`` needs
     ``partition_size``.
+
+    .. versionadded:: 0.1
     """
 
     name: str

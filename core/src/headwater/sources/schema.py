@@ -14,7 +14,10 @@ __all__ = ["IncrementalField", "IncrementalFieldType", "SourceSchema", "SyncMode
 
 
 class IncrementalFieldType(enum.StrEnum):
-    """The type of an incremental field's values, which decides how watermarks compare."""
+    """The type of an incremental field's values, which decides how watermarks compare.
+
+    .. versionadded:: 0.1
+    """
 
     INTEGER = "integer"
     NUMERIC = "numeric"
@@ -25,7 +28,10 @@ class IncrementalFieldType(enum.StrEnum):
 
 
 class SyncMode(enum.StrEnum):
-    """How a schema is written: MERGE on keys, plain append, or one replacing commit."""
+    """How a schema is written: MERGE on keys, plain append, or one replacing commit.
+
+    .. versionadded:: 0.1
+    """
 
     INCREMENTAL = "incremental"
     APPEND = "append"
@@ -37,6 +43,8 @@ class IncrementalField:
     """A field the API can filter on, so a sync can ask only for rows past the watermark.
 
     ``field`` is the column in emitted rows; ``label`` is what a form shows.
+
+    .. versionadded:: 0.1
     """
 
     field: str
@@ -50,7 +58,10 @@ def _incremental_fields(value: Iterable[IncrementalField]) -> tuple[IncrementalF
 
 @attrs.frozen(kw_only=True)
 class SourceSchema:
-    """One table a source offers."""
+    """One table a source offers.
+
+    .. versionadded:: 0.1
+    """
 
     name: str
     supports_incremental: bool = False

@@ -17,6 +17,8 @@ CONTRACT_MAJOR: Final = 1
 """The major version of the source contract (the types in :mod:`headwater.sources`).
 
 A connector declares the major it was written for; the host refuses any other.
+
+.. versionadded:: 0.1
 """
 
 _SOURCE_TYPE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -24,7 +26,10 @@ _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
 class ReleaseStatus(enum.StrEnum):
-    """How far a connector is along: ``alpha`` may change shape, ``ga`` keeps its promises."""
+    """How far a connector is along: ``alpha`` may change shape, ``ga`` keeps its promises.
+
+    .. versionadded:: 0.1
+    """
 
     ALPHA = "alpha"
     BETA = "beta"
@@ -51,6 +56,8 @@ class SourceSpec:
     Listing connectors reads specs only. ``load`` and ``kit`` are import paths
     (``"connector_github.settings:GithubSource"``) resolved on first use, so listing never
     imports a connector's code or its dependencies.
+
+    .. versionadded:: 0.1
     """
 
     source_type: str = attrs.field(validator=_check_source_type)

@@ -19,5 +19,8 @@ host never loads it. One file per idea:
 
 docs/scale-out.md describes the deployment and its guarantees.
 
+Internal to the host: not part of the documented API (``docs/reference/``), so it may
+change without notice.
+
 .. versionadded:: 0.2
 """

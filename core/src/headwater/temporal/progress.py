@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from headwater.rest.reader import HTTP_PAGE
+from headwater.rest import HTTP_PAGE
 from headwater.runtime import ProgressEvent, ProgressKind
 from headwater.sync.engine import RESUME_SAVED
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from connector_postgres.types import finish_batch, select_expression
-from headwater.sources import ResumePoint
+from headwater import ResumePoint
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from connector_postgres.catalog import Column, Table, read_catalog
 from connector_postgres.connection import PostgresError, connect, redirected
-from headwater.errors import ErrorKind, ErrorRule
-from headwater.sources import (
+from headwater import (
     FileUploadField,
     IncrementalField,
     NumberField,
@@ -26,13 +25,13 @@ from headwater.sources import (
     SourceSchema,
     TextField,
 )
+from headwater.errors import ErrorKind, ErrorRule
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from connector_postgres._config import PostgresConfig
-    from headwater.runtime import Runtime
-    from headwater.sources import SourceInputs
+    from headwater import Runtime, SourceInputs
 
 __all__ = ["PostgresSource", "incremental_fields", "partition_column"]
 

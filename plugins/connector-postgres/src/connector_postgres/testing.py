@@ -30,8 +30,8 @@ from connector_postgres.server import LocalServer, local_server
 from headwater.emulator import ContractKit, Emulator, InvalidConfig, RowStore
 
 if TYPE_CHECKING:
-    from headwater.emulator.handler import Handler
-    from headwater.runtime import Runtime
+    from headwater import Runtime
+    from headwater.emulator import Handler
 
 __all__ = [
     "DatabaseKit",

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from headwater.rest.origin import Origin
+    from headwater.rest._origin import Origin
     from headwater.runtime import Clock, RequestBudget
 
 __all__ = ["RateLimitGate", "shared_gate"]

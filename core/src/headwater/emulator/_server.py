@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from headwater.emulator._failures import EmulatedReset, EmulatedTimeout, EmulatedTruncation
 from headwater.emulator._wire import framing_headers, kept_length, raw_body
-from headwater.emulator.failures import EmulatedReset, EmulatedTimeout, EmulatedTruncation
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from headwater.emulator.handler import Handler
+    from headwater.emulator._handler import Handler
 
 __all__ = ["EmulatorServer"]
 

@@ -28,11 +28,11 @@ import attrs
 import httpx
 
 from headwater.errors import ResponseFormatError
-from headwater.rest.query import QueryTemplate
-from headwater.rest.selectors import MISSING, Selector
+from headwater.rest._query import QueryTemplate
+from headwater.rest._selectors import MISSING, Selector
 
 if TYPE_CHECKING:
-    from headwater.rest.client import ApiResponse
+    from headwater.rest._client import ApiResponse
 
 __all__ = [
     "CursorPaginator",

@@ -33,17 +33,17 @@ import attrs
 import orjson
 
 from headwater.errors import ErrorKind, HTTPStatusError, ResponseFormatError, ServerError
-from headwater.rest.endpoint import Endpoint, ParamValue, query_value
-from headwater.rest.paths import fill_path, placeholders
-from headwater.rest.reader import PageReader
-from headwater.rest.selectors import MISSING, Selector
-from headwater.rest.workers import DEFAULT_MAX_WORKERS, parallel_chain
+from headwater.rest._endpoint import Endpoint, ParamValue, query_value
+from headwater.rest._paths import fill_path, placeholders
+from headwater.rest._reader import PageReader
+from headwater.rest._selectors import MISSING, Selector
+from headwater.rest._workers import DEFAULT_MAX_WORKERS, parallel_chain
 from headwater.runtime import ProgressEvent, ProgressKind
 from headwater.sources import ResumePoint
 
 if TYPE_CHECKING:
-    from headwater.rest.client import RestClient
-    from headwater.rest.paginators import Paginator
+    from headwater.rest._client import RestClient
+    from headwater.rest._paginators import Paginator
     from headwater.sources import SourceInputs
 
 __all__ = [

@@ -7,7 +7,7 @@ each config.
 An :class:`Auth` is a declaration (frozen, safe to share and to print). The client turns it
 into a :class:`Signer` once, and the signer adds the credentials to each request that goes to
 the configured origin; requests elsewhere are never signed. Static credentials are their own
-signer; OAuth2 (:mod:`headwater.rest.oauth2`) mints tokens and so needs a stateful one.
+signer; OAuth2 (:mod:`headwater.rest._oauth2`) mints tokens and so needs a stateful one.
 
 Every secret is a :class:`~headwater.Secret`, so reprs show ``***``; signers also list their
 secret values (:meth:`Signer.secrets`) so the client can scrub them from error messages, in
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from headwater.rest.query import with_params
+from headwater.rest._query import with_params
 from headwater.secret import Secret
 
 if TYPE_CHECKING:

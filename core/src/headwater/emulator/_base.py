@@ -13,7 +13,7 @@ from typing import Any, assert_never, final
 import attrs
 import httpx
 
-from headwater.emulator.failures import (
+from headwater.emulator._failures import (
     EmulatedReset,
     EmulatedTimeout,
     EmulatedTruncation,
@@ -23,9 +23,9 @@ from headwater.emulator.failures import (
     TimeoutFailure,
     TruncatedBodyFailure,
 )
-from headwater.emulator.handler import json_response
-from headwater.emulator.params import EndpointRules, ParamProblem, check_params
-from headwater.emulator.store import RowStore
+from headwater.emulator._handler import json_response
+from headwater.emulator._params import EndpointRules, ParamProblem, check_params
+from headwater.emulator._store import RowStore
 
 __all__ = ["Emulator"]
 
@@ -47,7 +47,7 @@ class Emulator(abc.ABC):
     """
 
     param_rules: Sequence[EndpointRules] = ()
-    """The API's documented parameter rules, per path: see :mod:`headwater.emulator.params`.
+    """The API's documented parameter rules, per path: see :mod:`headwater.emulator._params`.
 
     Checked before :meth:`handle`, so also before the emulator's own credential check: a
     request with a bad credential *and* a broken rule gets the rule's error. A subclass that

@@ -27,16 +27,16 @@ import attrs
 import orjson
 
 from headwater.errors import ResponseFormatError, TokenEndpointError, error_for_status
-from headwater.rest.auth import Auth, Signer, SigningContext, basic_authorization
-from headwater.rest.origin import origin_of
-from headwater.rest.rate_limit import shared_gate
-from headwater.rest.retry import call_with_retries, server_wait
+from headwater.rest._auth import Auth, Signer, SigningContext, basic_authorization
+from headwater.rest._origin import origin_of
+from headwater.rest._rate_limit import shared_gate
+from headwater.rest._retry import call_with_retries, server_wait
 from headwater.secret import Secret
 
 if TYPE_CHECKING:
     import httpx
 
-    from headwater.rest.client import RestClient
+    from headwater.rest._client import RestClient
 
 __all__ = ["OAuth2ClientCredentials", "OAuth2RefreshToken", "request_token"]
 
@@ -261,7 +261,7 @@ def request_token(
 ) -> Mapping[str, Any]:
     """Ask ``token_url`` for a token through ``client``; return the endpoint's JSON answer.
 
-    This is the :class:`~headwater.rest.auth.TokenRequester` a :class:`~headwater.rest.RestClient`
+    This is the :class:`~headwater.rest._auth.TokenRequester` a :class:`~headwater.rest.RestClient`
     gives its signer. ``token_url`` may be relative to the client's base URL; ``basic`` (client
     id and secret) goes in an ``Authorization: Basic`` header, else the form carries them.
     429, 5xx and network errors are retried under the client's :class:`RetryPolicy

@@ -42,17 +42,17 @@ from headwater.errors import (
     ResponseFormatError,
     ResumeExpiredError,
 )
-from headwater.rest.paginators import Page, PageContext, PageRequest, PageState
-from headwater.rest.params import comparable, incremental_bounds, incremental_params
-from headwater.rest.paths import fill_path
-from headwater.rest.query import with_params
-from headwater.rest.selectors import MISSING
+from headwater.rest._paginators import Page, PageContext, PageRequest, PageState
+from headwater.rest._params import comparable, incremental_bounds, incremental_params
+from headwater.rest._paths import fill_path
+from headwater.rest._query import with_params
+from headwater.rest._selectors import MISSING
 from headwater.runtime import ProgressEvent, ProgressKind
 from headwater.sources import IncrementalFieldType, SortMode
 
 if TYPE_CHECKING:
-    from headwater.rest.client import RestClient
-    from headwater.rest.endpoint import Endpoint
+    from headwater.rest._client import RestClient
+    from headwater.rest._endpoint import Endpoint
     from headwater.sources import SourceInputs
 
 __all__ = ["HTTP_PAGE", "LoopGuard", "PageReader", "select_rows"]

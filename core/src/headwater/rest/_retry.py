@@ -33,7 +33,7 @@ attempt through the Runtime's ``sleep`` and ``clock``. Why, as checked against s
   uniform(0, wait_jitter))``); our default is full jitter, ``uniform(0, bound)``, which an
   additive jitter cannot express. So the bound comes from stamina and the draw from us.
 - A server-named wait also holds the API's
-  :class:`~headwater.rest.rate_limit.RateLimitGate`, which every fan-out worker passes;
+  :class:`~headwater.rest._rate_limit.RateLimitGate`, which every fan-out worker passes;
   stamina's per-call sleep would pause only the one request.
 
 The cost: stamina's instrumentation reports ``wait_for=0``; our progress events and log lines
@@ -66,7 +66,7 @@ from headwater.runtime import ProgressEvent, ProgressKind, Runtime
 if TYPE_CHECKING:
     import httpx
 
-    from headwater.rest.rate_limit import RateLimitGate
+    from headwater.rest._rate_limit import RateLimitGate
 
 __all__ = [
     "RetryPolicy",
@@ -347,7 +347,7 @@ class _RetryRun:
             return False
         self.waited += wait
         if asked is not None or isinstance(error, RateLimitedError):
-            # Every request to this API waits, not only this one: see rate_limit.py.
+            # Every request to this API waits, not only this one: see _rate_limit.py.
             if wait > 0:
                 self.gate.hold(wait, self.runtime.clock)
         else:

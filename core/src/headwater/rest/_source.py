@@ -29,19 +29,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import attrs
 
-from headwater.rest.endpoint import Endpoint
-from headwater.rest.paths import placeholders
-from headwater.rest.resource import dependent_response, endpoint_response
+from headwater.rest._endpoint import Endpoint
+from headwater.rest._paths import placeholders
+from headwater.rest._resource import dependent_response, endpoint_response
 from headwater.sources import SecretField, Source, SourceConfig
 
 if TYPE_CHECKING:
     from headwater.errors import ErrorRule
-    from headwater.rest.auth import AuthFrom
-    from headwater.rest.base_url import BaseUrlFrom
-    from headwater.rest.check import CredentialCheck
-    from headwater.rest.client import ClientConfig
-    from headwater.rest.fanout import DependentEndpoint
-    from headwater.rest.path_values import PathValues
+    from headwater.rest._auth import AuthFrom
+    from headwater.rest._base_url import BaseUrlFrom
+    from headwater.rest._check import CredentialCheck
+    from headwater.rest._client import ClientConfig
+    from headwater.rest._fanout import DependentEndpoint
+    from headwater.rest._path_values import PathValues
     from headwater.runtime import Runtime
     from headwater.sources import Field, SourceInputs, SourceResponse, SourceSchema, SourceSpec
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from headwater.errors import ConfigError, ErrorKind, HTTPStatusError, SourceError
-from headwater.rest.client import RestClient
-from headwater.rest.paths import fill_path, placeholders
+from headwater.rest._client import RestClient
+from headwater.rest._paths import fill_path, placeholders
 from headwater.secret import Secret
 
 if TYPE_CHECKING:
-    from headwater.rest.client import ClientConfig
+    from headwater.rest._client import ClientConfig
     from headwater.runtime import Runtime
 
 __all__ = ["CredentialCheck"]

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from headwater.emulator.base import Emulator
-from headwater.emulator.transport import emulator_transport
+from headwater.emulator._base import Emulator
+from headwater.emulator._transport import emulator_transport
 from headwater.runtime import Runtime
 
 if TYPE_CHECKING:
-    from headwater.emulator.handler import Handler
+    from headwater.emulator._handler import Handler
 
 __all__ = ["ContractKit", "InvalidConfig", "ParentLink", "SchemaKit"]
 

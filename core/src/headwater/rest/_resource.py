@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from headwater.rest.client import ClientConfig, RestClient
-from headwater.rest.fanout import DependentEndpoint, SkippedParent, read_dependent
-from headwater.rest.reader import PageReader
+from headwater.rest._client import ClientConfig, RestClient
+from headwater.rest._fanout import DependentEndpoint, SkippedParent, read_dependent
+from headwater.rest._reader import PageReader
 from headwater.sources import PartitionMode, ResumePoint, SourceInputs, SourceResponse
 
 if TYPE_CHECKING:
-    from headwater.rest.endpoint import Endpoint
+    from headwater.rest._endpoint import Endpoint
     from headwater.runtime import Runtime
 
 __all__ = ["dependent_response", "endpoint_response", "response_for"]

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from headwater.rest.paginators import Paginator, SinglePagePaginator
-from headwater.rest.paths import placeholders
-from headwater.rest.selectors import Selector
+from headwater.rest._paginators import Paginator, SinglePagePaginator
+from headwater.rest._paths import placeholders
+from headwater.rest._selectors import Selector
 from headwater.sources import IncrementalField, PartitionFormat, SortMode, SourceSchema, SyncMode
 
 if TYPE_CHECKING:
-    from headwater.rest.params import IncrementalParams
+    from headwater.rest._params import IncrementalParams
 
 __all__ = ["Endpoint", "ParamValue", "RowNormalizer", "query_value"]
 
@@ -98,7 +98,7 @@ class Endpoint:
     ``params``         query parameters of every page (filters such as ``state=all``)
     ``headers``        per-endpoint headers (GitHub's stargazers need their own ``Accept``)
     ``data_selector``  JSON path to the rows (``"data"``); ``None``: the body is the list
-    ``paginator``      how pages follow each other (:mod:`headwater.rest.paginators`)
+    ``paginator``      how pages follow each other (:mod:`headwater.rest._paginators`)
     ``page_size``      rows per page to ask for, sent as ``page_size_param`` (``limit``,
                        ``per_page``, ``page_size``, ``page[size]``)
     ``incremental``    how to filter by the watermark (:class:`IncrementalParams`); with

@@ -4,7 +4,7 @@
 transport, base-URL override, clock, sleep, request budget, progress sink and logger),
 signs it only when it goes to the configured origin, follows redirects itself (so it can
 check where they lead), types every failure (:mod:`headwater.errors`), retries what is
-transient (:mod:`headwater.rest.retry`) and parses JSON with orjson. It is thread-safe: fan-out
+transient (:mod:`headwater.rest._retry`) and parses JSON with orjson. It is thread-safe: fan-out
 workers share one client, so they share its connection pool, OAuth2 token and rate-limit gate.
 
 .. versionadded:: 0.1
@@ -30,13 +30,13 @@ from headwater.errors import (
     error_for_status,
     redact_url,
 )
-from headwater.rest.auth import Auth, Signer, SigningContext
-from headwater.rest.logs import redact_httpx_log
-from headwater.rest.oauth2 import request_token
-from headwater.rest.origin import ForeignLinks, Origin, origin_of, show_origin
-from headwater.rest.query import with_params
-from headwater.rest.rate_limit import RateLimitGate, shared_gate
-from headwater.rest.retry import RetryPolicy, call_with_retries, server_wait
+from headwater.rest._auth import Auth, Signer, SigningContext
+from headwater.rest._logs import redact_httpx_log
+from headwater.rest._oauth2 import request_token
+from headwater.rest._origin import ForeignLinks, Origin, origin_of, show_origin
+from headwater.rest._query import with_params
+from headwater.rest._rate_limit import RateLimitGate, shared_gate
+from headwater.rest._retry import RetryPolicy, call_with_retries, server_wait
 from headwater.runtime import ProgressEvent, ProgressKind, Runtime
 from headwater.secret import REDACTED
 
