@@ -43,7 +43,13 @@ def surface() -> list[tuple[str, str]]:
 def attribute_docstring(module: ModuleType, name: str) -> str | None:
     """The string literal under ``name = ...`` where it is defined, following ``from`` imports."""
     tree = ast.parse(inspect.getsource(module))
-    body = tree.body
+    # A package that exports lazily (headwater._lazy) imports its names for type checkers
+    # under `if TYPE_CHECKING:`; those imports say where each name is defined.
+    body = [
+        statement
+        for node in tree.body
+        for statement in (node.body if isinstance(node, ast.If) else [node])
+    ]
     for index, node in enumerate(body):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):

@@ -6,6 +6,8 @@ listed; with eager re-exports that import would also build every field, schema, 
 runtime class. :func:`lazy_exports` gives a package a module ``__getattr__`` that imports the
 module holding a name when the name is first looked up, and caches it on the package.
 
+Internal: not part of the documented surface; it may change without notice.
+
 .. versionadded:: 0.2
 """
 
