@@ -445,28 +445,33 @@ def test_a_saved_config_is_read_by_the_cli(tmp_path):
     assert TOKEN not in schemas.stdout + schemas.stderr
 
 
+def _connect_with_stargazers_only(client: httpx.Client) -> None:
+    """Save connection gh of GitHub's emulator, with only its stargazers table enabled."""
+    client.post(
+        "/connect/github",
+        data={"connection": "gh", "source.repository": REPOSITORY, "source.token": TOKEN},
+    )
+    tables = {
+        "schemas.stargazers.listed": "1",
+        "schemas.stargazers.enabled": "on",
+        "schemas.stargazers.sync_mode": "full_refresh",
+    }
+    for name in (
+        "issues",
+        "pull_requests",
+        "commits",
+        "releases",
+        "workflow_runs",
+        "reviews",
+        "pull_request_reviews",
+    ):
+        tables[f"schemas.{name}.listed"] = "1"
+    client.post("/connections/github/gh/tables", data=tables)
+
+
 def test_a_sync_runs_in_the_background_and_the_tables_answer_queries(tmp_path):
     with serve_github(tmp_path) as page, _client(page) as client:
-        client.post(
-            "/connect/github",
-            data={"connection": "gh", "source.repository": REPOSITORY, "source.token": TOKEN},
-        )
-        tables = {
-            "schemas.stargazers.listed": "1",
-            "schemas.stargazers.enabled": "on",
-            "schemas.stargazers.sync_mode": "full_refresh",
-        }
-        for name in (
-            "issues",
-            "pull_requests",
-            "commits",
-            "releases",
-            "workflow_runs",
-            "reviews",
-            "pull_request_reviews",
-        ):
-            tables[f"schemas.{name}.listed"] = "1"
-        client.post("/connections/github/gh/tables", data=tables)
+        _connect_with_stargazers_only(client)
         started = client.post("/connections/github/gh/sync")
         location = started.headers["location"]
         with client.stream("GET", location + "/events", timeout=60) as events:
@@ -491,26 +496,7 @@ def test_a_sync_runs_in_the_background_and_the_tables_answer_queries(tmp_path):
 
 def test_a_failed_sync_shows_the_connectors_message_and_never_the_secret(tmp_path):
     with serve_github(tmp_path) as page, _client(page) as client:
-        client.post(
-            "/connect/github",
-            data={"connection": "gh", "source.repository": REPOSITORY, "source.token": TOKEN},
-        )
-        tables = {
-            "schemas.stargazers.listed": "1",
-            "schemas.stargazers.enabled": "on",
-            "schemas.stargazers.sync_mode": "full_refresh",
-        }
-        for name in (
-            "issues",
-            "pull_requests",
-            "commits",
-            "releases",
-            "workflow_runs",
-            "reviews",
-            "pull_request_reviews",
-        ):
-            tables[f"schemas.{name}.listed"] = "1"
-        client.post("/connections/github/gh/tables", data=tables)
+        _connect_with_stargazers_only(client)
         # The token is revoked after it was saved: the stored file now holds a wrong one.
         next(page.secrets.rglob("token")).write_text(WRONG + "\n")
         location = client.post("/connections/github/gh/sync").headers["location"]

@@ -150,6 +150,23 @@ _SUBSCRIPTION_STATUSES = (
 )
 
 
+# Every list's pagination rules (api_inventory.md, "Parameter rules").
+_LIMIT = IntegerRange(
+    name="limit",
+    minimum=1,
+    maximum=_MAX_LIMIT,
+    message="This value must be greater than or equal to 1 and less than or equal to"
+    f" {_MAX_LIMIT}.",
+)
+_CURSORS = Exclusive(
+    names=("starting_after", "ending_before"),
+    message="Received both starting_after and ending_before parameters. Please pass in only one.",
+)
+_CREATED_RULES = tuple(
+    IntegerRange(name=name, message="Invalid integer: {value}") for name in _CREATED_CHECKS
+)
+
+
 def _list_rules(path: str) -> EndpointRules:
     # api_inventory.md, "Parameter rules": what every list refuses, checked in this order.
     rules: list[ParamRule] = [
@@ -157,19 +174,9 @@ def _list_rules(path: str) -> EndpointRules:
             names=_COMMON | _FILTERS[path] | set(_CREATED_CHECKS),
             message="Received unknown parameter: {param}",
         ),
-        IntegerRange(
-            name="limit",
-            minimum=1,
-            maximum=_MAX_LIMIT,
-            message="This value must be greater than or equal to 1 and less than or equal to"
-            f" {_MAX_LIMIT}.",
-        ),
-        *(IntegerRange(name=name, message="Invalid integer: {value}") for name in _CREATED_CHECKS),
-        Exclusive(
-            names=("starting_after", "ending_before"),
-            message="Received both starting_after and ending_before parameters. Please pass in"
-            " only one.",
-        ),
+        _LIMIT,
+        *_CREATED_RULES,
+        _CURSORS,
     ]
     if path == "subscriptions":
         statuses = {*_SUBSCRIPTION_STATUSES, "ended", "all"}
@@ -187,18 +194,8 @@ def _sub_list_rules(path: str) -> EndpointRules:
             if extra
             else []
         ),
-        IntegerRange(
-            name="limit",
-            minimum=1,
-            maximum=_MAX_LIMIT,
-            message="This value must be greater than or equal to 1 and less than or equal to"
-            f" {_MAX_LIMIT}.",
-        ),
-        Exclusive(
-            names=("starting_after", "ending_before"),
-            message="Received both starting_after and ending_before parameters. Please pass in"
-            " only one.",
-        ),
+        _LIMIT,
+        _CURSORS,
     ]
     return EndpointRules(path=path, rules=rules)
 
@@ -227,19 +224,9 @@ def _event_rules() -> EndpointRules:
             names=_COMMON | {"type", "types[]", "delivery_success"} | set(_CREATED_CHECKS),
             message="Received unknown parameter: {param}",
         ),
-        IntegerRange(
-            name="limit",
-            minimum=1,
-            maximum=_MAX_LIMIT,
-            message="This value must be greater than or equal to 1 and less than or equal to"
-            f" {_MAX_LIMIT}.",
-        ),
-        *(IntegerRange(name=name, message="Invalid integer: {value}") for name in _CREATED_CHECKS),
-        Exclusive(
-            names=("starting_after", "ending_before"),
-            message="Received both starting_after and ending_before parameters. Please pass in"
-            " only one.",
-        ),
+        _LIMIT,
+        *_CREATED_RULES,
+        _CURSORS,
         Exclusive(names=("type", "types[]"), message="Pass either type or types, not both."),
         Choice(
             name="delivery_success",
