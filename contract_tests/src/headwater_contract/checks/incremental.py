@@ -24,10 +24,13 @@ from headwater_contract.subject import Blocked, SchemaFacts, Subject, key_of
 from headwater_contract.values import comparable
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable
+    from collections.abc import Callable, Hashable
 
     from headwater_contract.observe import Exchange, ObservedApi
     from headwater_contract.reading import Read
+
+    # What one check finds for one incremental field: a problem, several, or none.
+    FieldCheck = Callable[[Subject, SchemaFacts, IncrementalField], str | list[str] | None]
 
 __all__ = [
     "desc_reads_resume_below_the_earliest_value",
@@ -38,6 +41,18 @@ __all__ = [
 ]
 
 Row = dict[str, Any]
+
+
+def _check_every_field(subject: Subject, facts: SchemaFacts, check: FieldCheck) -> None:
+    """Run ``check`` for each incremental field the schema declares; fail with every problem."""
+    problems: list[str] = []
+    for field in facts.schema.incremental_fields:
+        found = check(subject, facts, field)
+        if isinstance(found, str):
+            problems.append(found)
+        elif found:
+            problems += found
+    fail_if(problems)
 
 
 def _inputs(schema: str, field: IncrementalField, **bounds: Any) -> SourceInputs:
@@ -95,10 +110,7 @@ def incremental_reads_return_new_rows_only(subject: Subject, schema: str) -> Non
             reason=f"{schema!r} has no primary keys",
             check="test_primary_keys_are_present_and_not_null",
         ).skip()
-    problems = []
-    for field in facts.schema.incremental_fields:
-        problems += _from_watermark(subject, facts, field)
-    fail_if(problems)
+    _check_every_field(subject, facts, _from_watermark)
 
 
 def _from_watermark(subject: Subject, facts: SchemaFacts, field: IncrementalField) -> list[str]:
@@ -223,12 +235,7 @@ def sort_mode_matches_the_data(subject: Subject, schema: str) -> None:
     """
     facts = subject.facts(schema)
     subject.clean_full_read(schema)
-    problems = []
-    for field in facts.schema.incremental_fields:
-        problem = _order_problem(subject, facts, field)
-        if problem is not None:
-            problems.append(problem)
-    fail_if(problems)
+    _check_every_field(subject, facts, _order_problem)
 
 
 def _order_problem(subject: Subject, facts: SchemaFacts, field: IncrementalField) -> str | None:
@@ -291,10 +298,7 @@ def desc_reads_resume_below_the_earliest_value(subject: Subject, schema: str) ->
             " interrupted read cannot be checked; seed the emulator with more rows than fit"
             " on one page"
         )
-    problems = []
-    for field in facts.schema.incremental_fields:
-        problems += _resumed_below(subject, facts, field)
-    fail_if(problems)
+    _check_every_field(subject, facts, _resumed_below)
 
 
 def _resumed_below(subject: Subject, facts: SchemaFacts, field: IncrementalField) -> list[str]:
@@ -342,12 +346,7 @@ def incremental_bounds_reach_every_page(subject: Subject, schema: str) -> None:
     """
     facts = subject.facts(schema)
     subject.clean_full_read(schema)
-    problems = []
-    for field in facts.schema.incremental_fields:
-        problem = _bounds_on_every_page(subject, facts, field)
-        if problem is not None:
-            problems.append(problem)
-    fail_if(problems)
+    _check_every_field(subject, facts, _bounds_on_every_page)
 
 
 def _bounds_on_every_page(
@@ -468,12 +467,7 @@ def lower_bounds_are_inclusive(subject: Subject, schema: str) -> None:
             reason=f"{schema!r} has no primary keys",
             check="test_primary_keys_are_present_and_not_null",
         ).skip()
-    problems = []
-    for field in facts.schema.incremental_fields:
-        problem = _row_at_the_watermark(subject, facts, field)
-        if problem is not None:
-            problems.append(problem)
-    fail_if(problems)
+    _check_every_field(subject, facts, _row_at_the_watermark)
 
 
 def _row_at_the_watermark(
