@@ -124,8 +124,9 @@ def _pytest(session: nox.Session, *args: str) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The core test suite (host, config, emulator toolkit, CLI, syncs on Temporal)."""
-    # hatchling: the scaffold's tests build a generated connector's wheel (offline).
-    session.install("-e", f"{CORE}[temporal]", *TEST_DEPS, *BUILD_DEPS)
+    # hatchling: the scaffold's tests build a generated connector's wheel (offline); mypy:
+    # they type-check generated connectors.
+    session.install("-e", f"{CORE}[temporal]", *TEST_DEPS, *BUILD_DEPS, *TYPECHECK_DEPS)
     _pytest(session, "core/tests", *session.posargs)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.metadata
 import inspect
 import itertools
 import pkgutil
@@ -77,3 +78,8 @@ def test_every_public_name_says_when_it_appeared(name):
         home = headwater_contract if name == "__version__" else headwater_contract.suite
         doc = attribute_docstring(inspect.getsource(home), name)
     assert ".. versionadded:: 0." in doc, name
+
+
+def test_the_installed_version_is_the_package_version():
+    # The wheel's version is read from __version__ (one version source, [tool.hatch.version]).
+    assert importlib.metadata.version("headwater-contract") == headwater_contract.__version__

@@ -114,14 +114,12 @@ def test_the_version_is_written_once(path):
         assert assignments == []
 
 
-@pytest.mark.parametrize(
-    ("distribution", "module"),
-    [("headwater", "headwater"), ("headwater-contract", "headwater_contract")],
-)
-def test_the_installed_version_is_the_package_version(distribution, module):
-    package = pytest.importorskip(module)
+def test_the_installed_version_is_the_package_version():
+    # headwater-contract's own is checked by its tests (contract_tests/tests/test_public_face.py):
+    # it is not installed where these run.
+    import headwater
 
-    assert importlib.metadata.version(distribution) == package.__version__
+    assert importlib.metadata.version("headwater") == headwater.__version__
 
 
 CONNECTORS = [path for path in PYPROJECTS if path.parent.parent.name == "plugins"]
