@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import importlib.util
 import json
 import logging
@@ -23,7 +24,7 @@ import re
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
@@ -93,6 +94,23 @@ def _exit(code: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _leaves_directly(function: F) -> F:
+    """Make a command that uses a Temporal client end through `_exit`, whichever way it returns.
+
+    Every such command must: one that returns normally would let click call ``sys.exit`` and
+    the interpreter finalize under the client's threads (a SIGSEGV now and then, seen on
+    ``schedule create``). Exceptions still reach click, which prints them as usual.
+    """
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> None:
+        function(*args, **kwargs)
+        _exit(0)
+
+    command.leaves_directly = True  # type: ignore[attr-defined]
+    return cast("F", command)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -285,6 +303,7 @@ def _build_input(name: str, **options: Any) -> ConnectionSyncInput:
     help="Rows per commit (default 10,000): each commit is a point a killed sync continues"
     " from; smaller batches lose less on a crash and make more, smaller files.",
 )
+@_leaves_directly
 def worker_command(
     address: str,
     namespace: str,
@@ -319,7 +338,6 @@ def worker_command(
         batch_rows=batch_rows,
     )
     _run(run_worker(settings))
-    _exit(0)
 
 
 # --- submit --------------------------------------------------------------------------------------
@@ -352,6 +370,7 @@ def _print_summary(summary: SyncSummary, as_json: bool) -> None:
     help="If this connection is being synced already, wait for that run instead of refusing.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_leaves_directly
 def submit_command(
     name: str,
     address: str,
@@ -394,7 +413,6 @@ def submit_command(
             failed = sum(not schema.ok for schema in summary.schemas)
             # A failure before any schema ran (the config) fails the whole run.
             _exit(outcome(failed, len(summary.schemas)) if failed else ExitCode.FAILED)
-    _exit(ExitCode.OK)
 
 
 # --- schedule ------------------------------------------------------------------------------------
@@ -443,6 +461,7 @@ def _on_schedule(
     help="Runs missed while Temporal was down are made up within this (default: --every).",
 )
 @click.option("--paused", is_flag=True, help="Create it paused.")
+@_leaves_directly
 def schedule_create_command(
     name: str,
     address: str,
@@ -493,6 +512,7 @@ def _when(moment: dt.datetime | None) -> str:
 @schedule_group.command("list")
 @_temporal_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_leaves_directly
 def schedule_list_command(address: str, namespace: str, task_queue: str, as_json: bool) -> None:
     """List the connections' schedules: interval, paused, next and last run."""
     target = _target(address, namespace, task_queue)
@@ -522,7 +542,7 @@ def schedule_list_command(address: str, namespace: str, task_queue: str, as_json
         click.echo(
             "No schedules. Create one with `headwater schedule create NAME --config F --every 1h`."
         )
-        _exit(0)
+        return
     table = [
         (
             row.connection,
@@ -534,12 +554,12 @@ def schedule_list_command(address: str, namespace: str, task_queue: str, as_json
         for row in rows
     ]
     click.echo(_table(table, ("CONNECTION", "EVERY", "STATE", "NEXT RUN", "LAST RUN")))
-    _exit(0)
 
 
 @schedule_group.command("trigger")
 @click.argument("connection")
 @_temporal_options
+@_leaves_directly
 def schedule_trigger_command(
     connection: str, address: str, namespace: str, task_queue: str
 ) -> None:
@@ -549,13 +569,13 @@ def schedule_trigger_command(
     target = _target(address, namespace, task_queue)
     _on_schedule(connection, target, lambda client: trigger_schedule(client, connection))
     click.echo(f"triggered {connection}; `headwater runs --connection {connection}` shows it")
-    _exit(0)
 
 
 @schedule_group.command("pause")
 @click.argument("connection")
 @_temporal_options
 @click.option("--note", default="paused with headwater schedule pause", help="Why.")
+@_leaves_directly
 def schedule_pause_command(
     connection: str, address: str, namespace: str, task_queue: str, note: str
 ) -> None:
@@ -567,13 +587,13 @@ def schedule_pause_command(
         connection, target, lambda client: pause_schedule(client, connection, pause=True, note=note)
     )
     click.echo(f"paused {connection}")
-    _exit(0)
 
 
 @schedule_group.command("unpause")
 @click.argument("connection")
 @_temporal_options
 @click.option("--note", default="unpaused with headwater schedule unpause", help="Why.")
+@_leaves_directly
 def schedule_unpause_command(
     connection: str, address: str, namespace: str, task_queue: str, note: str
 ) -> None:
@@ -587,12 +607,12 @@ def schedule_unpause_command(
         lambda client: pause_schedule(client, connection, pause=False, note=note),
     )
     click.echo(f"unpaused {connection}")
-    _exit(0)
 
 
 @schedule_group.command("delete")
 @click.argument("connection")
 @_temporal_options
+@_leaves_directly
 def schedule_delete_command(connection: str, address: str, namespace: str, task_queue: str) -> None:
     """Delete CONNECTION's schedule (a running sync goes on; tables stay)."""
     from headwater.temporal.schedules import delete_schedule
@@ -600,7 +620,6 @@ def schedule_delete_command(connection: str, address: str, namespace: str, task_
     target = _target(address, namespace, task_queue)
     _on_schedule(connection, target, lambda client: delete_schedule(client, connection))
     click.echo(f"deleted the schedule of {connection}")
-    _exit(0)
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -611,6 +630,7 @@ def schedule_delete_command(connection: str, address: str, namespace: str, task_
 @click.option("--connection", default=None, help="Only this connection's runs.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_leaves_directly
 def runs_command(
     address: str,
     namespace: str,
@@ -643,10 +663,10 @@ def runs_command(
             for row in rows
         ]
         click.echo(json.dumps(payload, indent=2))
-        _exit(0)
+        return
     if not rows:
         click.echo("No runs yet.")
-        _exit(0)
+        return
     table = []
     for row in rows:
         summary = row.summary
@@ -654,4 +674,3 @@ def runs_command(
         error = "" if summary is None or summary.error is None else summary.error
         table.append((row.connection, row.status, _when(row.started), rows_written, error[:100]))
     click.echo(_table(table, ("CONNECTION", "STATUS", "STARTED", "ROWS", "ERROR")))
-    _exit(0)
