@@ -64,6 +64,34 @@ def inputs(last=None, kind="datetime", *, start_date=None, earliest=None, increm
             inputs(5_000_000_000_000, "integer"),
             {"since_id": "5000000000000"},
         ),
+        # Without a format, the field's type chooses: numbers are sent as numbers (an
+        # integer watermark once went out as an ISO datetime of that many seconds)...
+        (
+            IncrementalParams(start_param="since_id"),
+            inputs(5_000_000_000_000, "integer"),
+            {"since_id": "5000000000000"},
+        ),
+        (
+            IncrementalParams(start_param="min_version"),
+            inputs(12.5, "numeric"),
+            {"min_version": "12.5"},
+        ),
+        (
+            IncrementalParams(start_param="after"),
+            inputs("65f1c0ffee", "objectid"),
+            {"after": "65f1c0ffee"},
+        ),
+        # ...and dates, datetimes and timestamps (epoch seconds) as ISO 8601.
+        (
+            IncrementalParams(start_param="since"),
+            inputs(1767225600, "timestamp"),
+            {"since": "2026-01-01T00:00:00Z"},
+        ),
+        (
+            IncrementalParams(start_param="day"),
+            inputs("2026-01-05", "date"),
+            {"day": "2026-01-05"},
+        ),
         (
             IncrementalParams(start_param="since", lookback=dt.timedelta(hours=1)),
             inputs(dt.datetime(2026, 1, 2, 3, 0, tzinfo=dt.UTC)),

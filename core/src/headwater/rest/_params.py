@@ -125,7 +125,15 @@ class IncrementalParams:
 
     start_param: str
     end_param: str | None = None
-    format: ValueFormat = attrs.field(factory=Iso8601)
+    format: ValueFormat | None = None
+    """How a bound is written. ``None``: by the field's type: numbers (``integer``,
+    ``numeric``) as they are, ``objectid`` as text, dates, datetimes and timestamps as
+    :class:`Iso8601`.
+
+    .. versionchanged:: 0.2
+       The default was :class:`Iso8601` for every field, which sent an integer watermark as
+       the datetime of that many seconds.
+    """
     lookback: dt.timedelta | float = attrs.field(default=0.0, converter=_lookback)
     clamp_to_now: bool = True
     in_request: bool = True
@@ -229,12 +237,26 @@ def incremental_params(
     if spec is None or inputs is None or not spec.in_request:
         return {}
     bounds = incremental_bounds(spec, inputs, now=now, sort_mode=sort_mode)
+    write = spec.format or _by_type(inputs.incremental_field_type)
     params: dict[str, str] = {}
     if bounds.lower is not None:
-        params[spec.start_param] = spec.format(bounds.lower)
+        params[spec.start_param] = write(bounds.lower)
     if spec.end_param is not None:
-        params[spec.end_param] = spec.format(bounds.upper)
+        params[spec.end_param] = write(bounds.upper)
     return params
+
+
+_AS_WRITTEN = frozenset(
+    {IncrementalFieldType.INTEGER, IncrementalFieldType.NUMERIC, IncrementalFieldType.OBJECTID}
+)
+
+
+def _by_type(kind: IncrementalFieldType | None) -> ValueFormat:
+    """The format of a bound whose endpoint names none: numbers and ids as they are."""
+    return str if kind in _AS_WRITTEN else _ISO
+
+
+_ISO = Iso8601()
 
 
 def comparable(value: Any, kind: IncrementalFieldType | str | None) -> Any:
