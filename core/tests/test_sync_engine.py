@@ -21,6 +21,7 @@ from headwater.errors import (
 )
 from headwater.sync import BatchLimits, reset_schema, sync_schema
 from headwater.warehouse import lock_table, table_location
+from headwater.warehouse.staging import StagedTable
 
 
 @pytest.fixture
@@ -192,6 +193,39 @@ def test_full_refresh_replaces_the_table_in_one_commit(warehouse):
         seen = DeltaTable(table(warehouse).table_uri, version=version).to_pyarrow_table()
         assert seen.num_rows == 7
     assert {r["v"] for r in read_rows(table(warehouse).table_uri)} == {"new"}
+
+
+@pytest.mark.parametrize(("max_rows", "staged"), [(100, False), (2, True)])
+def test_a_full_refresh_stages_its_batches_only_when_the_read_spans_more_than_one(
+    warehouse, max_rows, staged, monkeypatch
+):
+    """A read that fits one batch has nothing a crash could resume: it goes straight into
+    the replace commit (staging it cost a table and two commits). A longer read stages."""
+    items = MemorySchema(name="items", incremental_field=None)
+    items.rows = [{"id": n, "v": "old"} for n in range(1, 8)]
+    source = MemorySource(items)
+    sync(source, "items", warehouse)
+    before = table(warehouse).version()
+    added = []
+    monkeypatch.setattr(
+        "headwater.warehouse.staging.StagedTable.add",
+        lambda self, batch, *, document, _add=StagedTable.add: (
+            added.append(batch.num_rows) or _add(self, batch, document=document)
+        ),
+    )
+
+    items.rows = [{"id": n, "v": "new"} for n in range(3, 10)]
+    result = sync(source, "items", warehouse, limits=BatchLimits(max_rows=max_rows))
+
+    assert added == ([2, 2, 2, 1] if staged else [])
+    # The replacing commit, then the state's mirror.
+    assert result.commits == (before + 1, before + 2)
+    assert table(warehouse).history(2)[1]["operationParameters"]["mode"] == "Overwrite"
+    assert (result.rows_read, result.rows_written) == (7, 7)
+    assert result.state is not None
+    assert result.state.complete
+    assert sorted(r["id"] for r in read_rows(table(warehouse).table_uri)) == list(range(3, 10))
+    assert not Path(warehouse, "mem", "items", "_headwater", "staging").exists()
 
 
 def test_full_refresh_flag_rewrites_an_incremental_schema_and_starts_a_new_state(warehouse):

@@ -57,6 +57,7 @@ from headwater.sync.watermark import (
     decode_value,
     encode_value,
 )
+from headwater.warehouse.conform import conform
 from headwater.warehouse.location import table_location
 from headwater.warehouse.lock import lock_table
 from headwater.warehouse.partitioning import PARTITION_COLUMN, PartitionScheme, partition_column
@@ -563,12 +564,20 @@ class _SchemaSync:
 
         dedupe = self.plan.sync_mode is SyncMode.INCREMENTAL and bool(self.layout.primary_keys)
         sequence = resume.staged_sequence if resume is not None else 0
+        whole: pa.RecordBatch | None = None
         for batch in batches:
             self._read(batch)
             if dedupe:
                 batch = self._unique_keys(batch)
             position = tracker.after(self._values(batch), row_keys(batch, self.layout.primary_keys))
             batch = self._partitioned(batch)
+            if batcher.finished and resume is None and sequence == 0 and not staged.exists:
+                # The first batch ends the read: there is nothing a crash could resume, so
+                # it is not staged but goes straight into the replace commit (most tables
+                # of a SaaS API are this small; staging them cost two commits).
+                tracker.accept(position)
+                whole = batch
+                continue
             resume_document = self._resume_document(batcher, base=self.sequence)
             self.lock.confirm()
             state = self._state(tracker.position, resume=resume_document, sequence=sequence + 1)
@@ -596,7 +605,7 @@ class _SchemaSync:
                 )
             )
         final = tracker.complete()
-        rows = staged.rows
+        rows = whole.num_rows if whole is not None else staged.rows
         if rows == 0 and self.writer.table is None:
             staged.discard()
             return  # nothing read and nothing to replace: no table yet
@@ -608,8 +617,13 @@ class _SchemaSync:
             schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
         document = self._state(final, complete=True).to_document()
         self.lock.confirm()
+        reader = (
+            staged.reader(schema)
+            if whole is None
+            else pa.RecordBatchReader.from_batches(schema, [conform(whole, schema)])
+        )
         version = self.writer.replace(
-            staged.reader(schema), partitioned=self.layout.partition is not None, document=document
+            reader, partitioned=self.layout.partition is not None, document=document
         )
         self._committed(version, rows)
         self.rows_written = self.writer.row_count()
