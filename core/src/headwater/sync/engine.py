@@ -45,6 +45,7 @@ from headwater.sync.columns import column_type_of, sanitize_name
 from headwater.sync.evolution import TableShape
 from headwater.sync.keys import check_primary_keys, deduplicate, row_keys
 from headwater.sync.plan import SyncPlan, WriteStrategy, plan_sync
+from headwater.sync.readahead import ReadAhead
 from headwater.sync.result import SyncResult
 from headwater.sync.state import Layout, SchemaState
 from headwater.sync.watermark import (
@@ -418,11 +419,13 @@ class _SchemaSync:
             self._resumed(resume)
         # A read whose last batch was committed has nothing left: only its end is written.
         items = () if resume is not None and resume.done else response.items()
-        batches = batcher.batches(items)
-        if staged is not None:
-            self._replace(batcher, batches, shape, tracker, staged, resume)
-        else:
-            self._write_batches(batcher, batches, tracker)
+        # The source reads its next batch while this one is written (see ReadAhead).
+        with ReadAhead(items, max_rows=self.limits.max_rows, name=self.schema) as ahead:
+            batches = batcher.batches(ahead)
+            if staged is not None:
+                self._replace(batcher, batches, shape, tracker, staged, resume)
+            else:
+                self._write_batches(batcher, batches, tracker)
         self._finish(tracker.complete())
 
     def _resumed(self, resume: _Resume) -> None:
