@@ -9,7 +9,9 @@ unrelated plugins.
 
 from __future__ import annotations
 
+import atexit
 import enum
+import gc
 import os
 import sys
 import traceback
@@ -210,8 +212,27 @@ def cli() -> None:
     """
 
 
+def _freeze_at_exit() -> None:
+    """Spare the interpreter's last garbage collection when the process ends.
+
+    A command that synced has a heap of Arrow, Delta and module objects; CPython's last
+    collection walks all of it (0.1-0.15 s after a sync, a tenth of a small incremental one)
+    only for the operating system to free the memory anyway. ``gc.freeze`` moves every object
+    out of the collector's reach first; exit handlers, ``__del__`` of objects freed by their
+    reference counts and output flushing run as before. Registered as an exit handler, so a
+    program that calls :func:`main` in-process is affected only when it ends itself.
+    """
+    gc.freeze()
+
+
+_FREEZE_REGISTERED: list[bool] = []
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; unexpected errors print one line (a traceback with HEADWATER_DEBUG=1)."""
+    if not _FREEZE_REGISTERED:
+        atexit.register(_freeze_at_exit)
+        _FREEZE_REGISTERED.append(True)
     try:
         cli.main(args=argv, prog_name="headwater", standalone_mode=True)
     except SystemExit:
