@@ -14,10 +14,12 @@ what the fan-out and retry figures need:
 ``GET /unavailable/...``                    any path above, but every 5th request is a 503
                                             without ``Retry-After``
 ``GET /parents?per_page=&page=``            200 parents, Link-paginated
-``GET /parents/{id}/children``              5 rows per parent, answered after 50 ms
+``GET /parents/{id}/children``              5 rows per parent (each with a ``created_at``
+                                            in the parent's month), answered after 50 ms
 ``GET /wide/items?limit=&cursor=&total=``   ``/cursor/items``'s shape, but records of 20 mixed
                                             fields (see :func:`wide_record`), ``total`` of
-                                            them (default 200,000)
+                                            them (default 200,000); ``min_id=N`` (without a
+                                            cursor) starts at record N
 ==========================================  ================================================
 
 Pages are encoded once and cached, so the server's own cost stays small and equal for every
@@ -146,7 +148,8 @@ def route(base: str, target: str) -> Answer:
         start, size = int(params.get("cursor", "0")), int(params.get("limit", "100"))
         return 200, {}, _cursor_page(start, size)
     if path == "/wide/items":
-        start, size = int(params.get("cursor", "0")), int(params.get("limit", "100"))
+        start = int(params.get("cursor") or params.get("min_id") or "0")
+        size = int(params.get("limit", "100"))
         return 200, {}, _wide_page(start, size, int(params.get("total", str(RECORDS))))
     if path == "/link/items":
         page, size = int(params.get("page", "1")), int(params.get("per_page", "100"))
@@ -163,7 +166,11 @@ def route(base: str, target: str) -> Answer:
     if len(segments) == 3 and segments[0] == "parents" and segments[2] == "children":
         time.sleep(CHILD_LATENCY)
         parent = int(segments[1])
-        rows = [{"id": parent * 100 + n, "n": n} for n in range(CHILDREN_PER_PARENT)]
+        created = f"2025-{1 + parent % 12:02d}-{1 + parent % 28:02d}T00:00:00Z"
+        rows = [
+            {"id": parent * 100 + n, "n": n, "created_at": created}
+            for n in range(CHILDREN_PER_PARENT)
+        ]
         return 200, {}, orjson.dumps(rows)
     return 404, {}, b'{"message":"not found"}'
 

@@ -6,6 +6,12 @@ page in memory: the floor for speed, not for memory). ``dlt`` is dlt's ``rest_ap
 into Delta, run by the interpreter of dlt's own virtualenv. Headwater's contender is the
 ``headwater sync`` command itself, so it needs no entry here.
 
+For the second incremental sync (``bench/floor_bench.py``): ``bare_base`` writes the first
+TOTAL records into a Delta table partitioned by month of ``created_at``, 10,000 rows a commit
+(the layout ``headwater sync`` gives its table; not timed), and ``bare_merge BASE_URL
+TABLE_URI TOTAL SINCE`` is the timed part: it reads the records from id SINCE on (``min_id``;
+the watermark the loop saved) and MERGEs them on id and month, as a hand-written loop would.
+
 Each prints nothing on success: the parent measures wall time and peak RSS of the process,
 then verifies the table it wrote.
 """
@@ -13,8 +19,15 @@ then verifies the table it wrote.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-__all__ = ["bare", "dlt_rest_api"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["bare", "bare_base", "bare_merge", "dlt_rest_api"]
+
+MONTH = "_month"
 
 
 def bare(base_url: str, table_uri: str, total: int) -> None:
@@ -40,6 +53,80 @@ def bare(base_url: str, table_uri: str, total: int) -> None:
     # they are unified before the one write.
     table = pa.concat_tables(tables, promote_options="permissive")
     write_deltalake(table_uri, table, mode="append")
+
+
+def _pages(base_url: str, params: dict[str, str]) -> Iterator[list[dict[str, object]]]:
+    import httpx
+    import orjson
+
+    with httpx.Client(base_url=base_url) as client:
+        while True:
+            response = client.get("/wide/items", params=params)
+            response.raise_for_status()
+            body = orjson.loads(response.content)
+            yield body["data"]
+            cursor = body["next_cursor"]
+            if not cursor:
+                return
+            params = {key: value for key, value in params.items() if key != "min_id"}
+            params["cursor"] = cursor
+
+
+def _with_month(table: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    created = pc.strptime(table["created_at"], format="%Y-%m-%dT%H:%M:%SZ", unit="s")
+    return table.append_column(MONTH, pc.strftime(created, format="%Y-%m"))
+
+
+def bare_base(base_url: str, table_uri: str, total: int) -> None:
+    """The table a second sync merges into: ``total`` records, by month, 10,000 a commit."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    rows: list[dict[str, object]] = []
+    schema = None
+    for page in _pages(base_url, {"limit": "100", "total": str(total)}):
+        rows.extend(page)
+        if len(rows) >= 10_000:
+            table = _with_month(pa.Table.from_pylist(rows, schema=schema))
+            schema = schema or table.schema.remove(table.schema.get_field_index(MONTH))
+            write_deltalake(table_uri, table, mode="append", partition_by=[MONTH])
+            rows = []
+    if rows:
+        write_deltalake(
+            table_uri,
+            _with_month(pa.Table.from_pylist(rows, schema=schema)),
+            mode="append",
+            partition_by=[MONTH],
+        )
+
+
+def bare_merge(base_url: str, table_uri: str, total: int, since: int) -> None:
+    """Read what is new since id ``since`` (the loop's saved watermark, given to it: reading
+    it back from 2,000,000 rows would cost the loop seconds) and MERGE it in, on id and
+    month."""
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    target = DeltaTable(table_uri)
+    schema = pa.schema(target.schema().to_arrow())
+    schema = schema.remove(schema.get_field_index(MONTH))
+    params = {"limit": "100", "total": str(total), "min_id": str(since)}
+    rows = [row for page in _pages(base_url, params) for row in page]
+    source = _with_month(pa.Table.from_pylist(rows, schema=schema))
+    (
+        target.merge(
+            source,
+            predicate="t.id = s.id AND t._month = s._month",
+            source_alias="s",
+            target_alias="t",
+            streamed_exec=False,
+        )
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+        .execute()
+    )
 
 
 def dlt_rest_api(base_url: str, bucket_url: str, total: int) -> None:
@@ -81,4 +168,7 @@ def dlt_rest_api(base_url: str, bucket_url: str, total: int) -> None:
 
 if __name__ == "__main__":
     name, base, target, count = sys.argv[1:5]
-    {"bare": bare, "dlt": dlt_rest_api}[name](base, target, int(count))
+    if name == "bare_merge":
+        bare_merge(base, target, int(count), int(sys.argv[5]))
+    else:
+        {"bare": bare, "bare_base": bare_base, "dlt": dlt_rest_api}[name](base, target, int(count))
