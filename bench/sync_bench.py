@@ -21,8 +21,9 @@ quantities and flags) before its figures are printed. Then Headwater alone, once
 2,000,000 records (append) for the memory target, and at 200,000 in merge (incremental) mode,
 reported separately.
 
-Targets: Headwater within 1.3x of the bare loop; at least 5x faster than dlt; peak RSS under
-250 MiB; peak RSS at 2,000,000 rows within 1.2x of that at 200,000.
+Targets (issue 17): Headwater at most 1.0x the bare loop (the floor); peak RSS at most 250 MiB,
+and at 2,000,000 rows within 1.1x of that at 200,000. dlt's figure is reported beside them (it
+was at least 5x slower when it last had a target).
 
 Peak RSS counts the shared libraries' pages a process maps (deltalake's alone is ~80 MiB of
 it), and how many of those the kernel maps depends on the host's page cache: compare figures
@@ -235,18 +236,30 @@ def _expected(total: int) -> tuple[int, int, int, int]:
     return total, total * (total - 1) // 2, quantity, active
 
 
-def _checksum(table_uri: str) -> tuple[int, int, int, int]:
-    import duckdb
-    from deltalake import DeltaTable
+_CHECKSUM = """
+import sys, duckdb
+from deltalake import DeltaTable
+connection = duckdb.connect()
+connection.register("t", DeltaTable(sys.argv[1]).to_pyarrow_dataset())
+row = connection.execute(
+    "select count(*), sum(id), sum(quantity), count(*) filter (where active) from t"
+).fetchone()
+print(" ".join(str(int(value or 0)) for value in row))
+"""
 
-    dataset = DeltaTable(table_uri).to_pyarrow_dataset()
-    connection = duckdb.connect()
-    connection.register("t", dataset)
-    row = connection.execute(
-        "select count(*), sum(id), sum(quantity), count(*) filter (where active) from t"
-    ).fetchone()
-    assert row is not None
-    return tuple(int(value or 0) for value in row)  # type: ignore[return-value]
+
+def _checksum(table_uri: str) -> tuple[int, int, int, int]:
+    """Rows, sums of ids and quantities, and active rows of a Delta table.
+
+    In a process of its own: the benchmark's own process must stay small, because a child
+    starts as a copy of it and the child's peak RSS (``wait4``) counts that copy too. (Reading
+    the 2,000,000-row tables here made every later contender's peak 488 MiB.)
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _CHECKSUM, table_uri], capture_output=True, text=True, check=True
+    )
+    count, ids, quantity, active = (int(value) for value in done.stdout.split())
+    return count, ids, quantity, active
 
 
 def _dlt_python() -> Path:
@@ -379,7 +392,7 @@ def run(api: ApiServer) -> list[Figure]:
                 Figure(
                     f"headwater ({pages} pages) / bare loop",
                     f"{ratio:.2f}x",
-                    _verdict(ratio <= 1.3, "<= 1.3x"),
+                    _verdict(ratio <= 1.0, "<= 1.0x"),
                 )
             )
             if theirs is not None:
@@ -387,15 +400,14 @@ def run(api: ApiServer) -> list[Figure]:
                 figures.append(
                     Figure(
                         f"dlt / headwater ({pages} pages)",
-                        f"{speedup:.1f}x",
-                        _verdict(speedup >= 5, ">= 5x"),
+                        f"{speedup:.1f}x (reported, no target)",
                     )
                 )
             figures.append(
                 Figure(
                     f"headwater ({pages} pages) peak RSS",
                     f"{result.rss:.0f} MiB",
-                    _verdict(result.rss < 250, "< 250 MiB"),
+                    _verdict(result.rss <= 250, "<= 250 MiB"),
                 )
             )
         for pages in PAGES:
@@ -407,7 +419,7 @@ def run(api: ApiServer) -> list[Figure]:
                 Figure(
                     f"peak RSS {LARGE:,} / {RECORDS:,} ({pages} pages)",
                     f"{growth:.2f}x",
-                    _verdict(growth <= 1.2, "<= 1.2x"),
+                    _verdict(growth <= 1.1, "<= 1.1x"),
                 )
             )
         for pages in PAGES:
