@@ -239,7 +239,7 @@ def _expected(total: int) -> tuple[int, int, int, int]:
 _CHECKSUM = """
 import sys, duckdb
 from deltalake import DeltaTable
-connection = duckdb.connect()
+connection = duckdb.connect(config={"enable_progress_bar": False})
 connection.register("t", DeltaTable(sys.argv[1]).to_pyarrow_dataset())
 row = connection.execute(
     "select count(*), sum(id), sum(quantity), count(*) filter (where active) from t"
@@ -258,7 +258,8 @@ def _checksum(table_uri: str) -> tuple[int, int, int, int]:
     done = subprocess.run(
         [sys.executable, "-c", _CHECKSUM, table_uri], capture_output=True, text=True, check=True
     )
-    count, ids, quantity, active = (int(value) for value in done.stdout.split())
+    last = done.stdout.strip().splitlines()[-1]
+    count, ids, quantity, active = (int(value) for value in last.split())
     return count, ids, quantity, active
 
 
