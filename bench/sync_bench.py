@@ -239,7 +239,8 @@ def _expected(total: int) -> tuple[int, int, int, int]:
 _CHECKSUM = """
 import sys, duckdb
 from deltalake import DeltaTable
-connection = duckdb.connect(config={"enable_progress_bar": False})
+connection = duckdb.connect()
+connection.execute("SET enable_progress_bar = false")
 connection.register("t", DeltaTable(sys.argv[1]).to_pyarrow_dataset())
 row = connection.execute(
     "select count(*), sum(id), sum(quantity), count(*) filter (where active) from t"
